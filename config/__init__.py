@@ -1,0 +1,1 @@
+"""Process configuration: settings from the environment, the Temporal connection, logging."""

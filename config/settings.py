@@ -1,0 +1,196 @@
+"""Settings from the environment, validated once at start; a bad value names its variable."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from config.durations import parse_duration
+from domain.marketplaces import Marketplace
+
+DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8081"
+
+
+class ConfigurationError(SystemExit):
+    """Raised (as a clean exit) when a setting is invalid; the message names the variable."""
+
+
+def _decode_prefixed_key(value: str, prefix: str, sizes: range) -> bytes:
+    if not value.startswith(prefix):
+        raise ValueError(f"each key must start with {prefix!r}")
+    try:
+        raw = base64.b64decode(value[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise ValueError(f"a {prefix} key is not valid base64") from err
+    if len(raw) not in sizes:
+        raise ValueError(
+            f"a {prefix} key must decode to {sizes.start}-{sizes.stop - 1} bytes, got {len(raw)}"
+        )
+    return raw
+
+
+def decode_signing_secret(value: str) -> bytes:
+    """``whsec_<base64 of 24-64 bytes>`` -> the HMAC key bytes."""
+    return _decode_prefixed_key(value, "whsec_", range(24, 65))
+
+
+def decode_public_key(value: str) -> bytes:
+    """``whpk_<base64 of 32 bytes>`` -> raw Ed25519 public key bytes."""
+    return _decode_prefixed_key(value, "whpk_", range(32, 33))
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.split()
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of every process. Field name = environment variable (upper case)."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, case_sensitive=False, extra="ignore", validate_default=True
+    )
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+
+    # Gateway
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    signing_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    signing_public_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    admin_token: SecretStr | None = None
+    provide_input_wait: float = Field(default=30.0, ge=0, le=300)
+
+    # Jobs
+    payment_timeout: timedelta = timedelta(hours=12)
+    job_max_retries: int = Field(default=3, ge=0, le=100)
+
+    # Worker
+    worker_enabled: bool = True
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    marketplace_max_concurrent_activities: int = Field(default=50, ge=1)
+    worker_graceful_shutdown_seconds: float = Field(default=10.0, ge=0)
+
+    # Marketplaces (defaults point at the local simulator)
+    simulator_url: str = DEFAULT_SIMULATOR_URL
+    ebay_base_url: str | None = None
+    ebay_token: SecretStr = SecretStr("sim-ebay-user-token")
+    ebay_marketplace_id: str = "EBAY_DE"
+    ebay_content_language: str = "en-US"
+    ebay_category_id: str = "57988"
+    ebay_merchant_location_key: str = "warehouse-1"
+    ebay_fulfillment_policy_id: str = "fulfillment-1"
+    ebay_payment_policy_id: str = "payment-1"
+    ebay_return_policy_id: str = "return-1"
+    etsy_base_url: str | None = None
+    etsy_api_key: SecretStr = SecretStr("sim-etsy-keystring:sim-etsy-shared-secret")
+    etsy_access_token: SecretStr = SecretStr("12345678.sim-etsy-access-token")
+    etsy_shop_id: str = "5550001"
+    etsy_taxonomy_id: int = 1
+    etsy_shipping_profile_id: int = 9001
+    vinted_base_url: str | None = None
+    vinted_access_key: SecretStr = SecretStr("sim-vinted-access-key")
+    vinted_signing_key: SecretStr = SecretStr("sim-vinted-signing-key")
+    marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    ebay_rate_limit: float = Field(default=5.0, gt=0)
+    etsy_rate_limit: float = Field(default=10.0, gt=0)
+    vinted_rate_limit: float = Field(default=2.0, gt=0)
+
+    # Simulator
+    simulator_host: str = "127.0.0.1"
+    simulator_port: int = Field(default=8081, ge=1, le=65535)
+
+    @field_validator("signing_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("signing_secrets")
+    @classmethod
+    def _check_secrets(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for secret in value:
+            decode_signing_secret(secret.get_secret_value())
+        return value
+
+    @field_validator("signing_public_keys", mode="before")
+    @classmethod
+    def _split_public_keys(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("signing_public_keys")
+    @classmethod
+    def _check_public_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            decode_public_key(key)
+        return value
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("payment_timeout", mode="before")
+    @classmethod
+    def _parse_timeout(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    # -- derived -------------------------------------------------------------------------
+
+    def base_url(self, marketplace: Marketplace) -> str:
+        explicit = {
+            Marketplace.EBAY: self.ebay_base_url,
+            Marketplace.ETSY: self.etsy_base_url,
+            Marketplace.VINTED: self.vinted_base_url,
+        }[marketplace]
+        if explicit:
+            return explicit
+        root = self.simulator_url.rstrip("/")
+        return {
+            Marketplace.EBAY: f"{root}/ebay/sell/inventory/v1",
+            Marketplace.ETSY: f"{root}/etsy/v3/application",
+            Marketplace.VINTED: f"{root}/vinted/api/v1",
+        }[marketplace]
+
+    def rate_limit(self, marketplace: Marketplace) -> float:
+        return {
+            Marketplace.EBAY: self.ebay_rate_limit,
+            Marketplace.ETSY: self.etsy_rate_limit,
+            Marketplace.VINTED: self.vinted_rate_limit,
+        }[marketplace]
+
+    def signing_keys(self) -> list[bytes]:
+        return [decode_signing_secret(s.get_secret_value()) for s in self.signing_secrets]
+
+    def public_keys(self) -> list[bytes]:
+        return [decode_public_key(k) for k in self.public_keys_raw()]
+
+    def public_keys_raw(self) -> list[str]:
+        return list(self.signing_public_keys)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment; on a bad value exit with one line naming it."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        first = err.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigurationError(f"configuration error: {variable}: {message}") from None

@@ -1,0 +1,202 @@
+"""A job's state, its events and the view callers read; every change goes through the status machine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.listing import Listing
+from domain.marketplaces import Marketplace
+from domain.status import (
+    SETTLED_JOB_STATUSES,
+    JobStatus,
+    MarketplaceStatus,
+    check_job_transition,
+    check_marketplace_transition,
+)
+from domain.timestamps import UtcDatetime
+
+
+class JobError(BaseModel):
+    """Why a job or one marketplace failed. ``code`` is stable; ``message`` is for people."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    retryable: bool = False
+
+
+class MarketplaceState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: MarketplaceStatus = MarketplaceStatus.PENDING
+    attempts: int = 0
+    listing_id: str | None = None
+    listing_url: str | None = None
+    error: JobError | None = None
+
+
+class MarketplaceListing(BaseModel):
+    """The published listing on one marketplace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listing_id: str
+    listing_url: str | None = None
+
+
+class JobEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int
+    at: UtcDatetime
+    type: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobInput(BaseModel):
+    """What the gateway starts ``JobWorkflow`` with. Add fields with defaults only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    listing: Listing
+    marketplaces: list[Marketplace]
+    identifier_from_purchaser: str
+    input_hash: str
+    blockchain_identifier: str
+    created_at: UtcDatetime
+    pay_by_time: UtcDatetime
+    max_retries: int = 3
+    request_fingerprint: str | None = None
+
+
+class JobView(BaseModel):
+    """What ``GET /status/{job_id}`` returns (CONTRACT.md, "The job view")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    status: JobStatus
+    input_hash: str
+    blockchain_identifier: str
+    identifier_from_purchaser: str
+    pay_by_time: UtcDatetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    marketplaces: dict[Marketplace, MarketplaceState]
+    result: dict[Marketplace, MarketplaceListing] | None = None
+    error: JobError | None = None
+    retry_count: int = 0
+    max_retries: int = 3
+    stale: bool = Field(
+        default=False,
+        description="True when the view was rebuilt from the workflow memo because no worker "
+        "answered the status query; per-marketplace details may then lag behind.",
+    )
+
+
+class Job:
+    """The mutable state a ``JobWorkflow`` keeps. Pure: time is always passed in."""
+
+    def __init__(self, job_input: JobInput, now: datetime) -> None:
+        self.input = job_input
+        self.status = JobStatus.AWAITING_PAYMENT
+        self.updated_at = now
+        self.marketplaces = {m: MarketplaceState() for m in job_input.marketplaces}
+        self.error: JobError | None = None
+        self.retry_count = 0
+        self.events: list[JobEvent] = []
+        self.record(now, "job.created", {"marketplaces": [m.value for m in job_input.marketplaces]})
+
+    # -- events ---------------------------------------------------------------------------
+
+    def record(self, at: datetime, event_type: str, detail: dict[str, Any] | None = None) -> JobEvent:
+        event = JobEvent(seq=len(self.events) + 1, at=at, type=event_type, detail=detail or {})
+        self.events.append(event)
+        self.updated_at = at
+        return event
+
+    # -- job status -----------------------------------------------------------------------
+
+    def move_to(
+        self, target: JobStatus, at: datetime, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Apply one job transition (rejects illegal ones) and record it as an event."""
+        previous = self.status
+        self.status = check_job_transition(self.status, target)
+        self.record(at, f"job.{target.value}", {"from": previous.value, **(detail or {})})
+
+    def fail(self, error: JobError, at: datetime) -> None:
+        self.error = error
+        self.move_to(JobStatus.FAILED, at, {"code": error.code, "message": error.message})
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in SETTLED_JOB_STATUSES
+
+    # -- marketplaces ---------------------------------------------------------------------
+
+    def move_marketplace(
+        self,
+        marketplace: Marketplace,
+        target: MarketplaceStatus,
+        at: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> MarketplaceState:
+        state = self.marketplaces[marketplace]
+        previous = state.status
+        state.status = check_marketplace_transition(state.status, target)
+        self.record(
+            at,
+            f"marketplace.{target.value}",
+            {"marketplace": marketplace.value, "from": previous.value, **(detail or {})},
+        )
+        return state
+
+    def marketplaces_in(self, *statuses: MarketplaceStatus) -> list[Marketplace]:
+        return [m for m, s in self.marketplaces.items() if s.status in statuses]
+
+    def published(self) -> dict[Marketplace, MarketplaceListing]:
+        return {
+            m: MarketplaceListing(listing_id=s.listing_id, listing_url=s.listing_url)
+            for m, s in self.marketplaces.items()
+            if s.listing_id is not None
+        }
+
+    # -- views ----------------------------------------------------------------------------
+
+    def view(self) -> JobView:
+        return JobView(
+            job_id=self.input.job_id,
+            status=self.status,
+            input_hash=self.input.input_hash,
+            blockchain_identifier=self.input.blockchain_identifier,
+            identifier_from_purchaser=self.input.identifier_from_purchaser,
+            pay_by_time=self.input.pay_by_time,
+            created_at=self.input.created_at,
+            updated_at=self.updated_at,
+            marketplaces={m: s.model_copy(deep=True) for m, s in self.marketplaces.items()},
+            result=self.published() if self.status is JobStatus.COMPLETED else None,
+            error=self.error,
+            retry_count=self.retry_count,
+            max_retries=self.input.max_retries,
+        )
+
+    def memo(self) -> dict[str, Any]:
+        """The coarse status written to the workflow memo on every transition."""
+        return {
+            "status": self.status.value,
+            "updated_at": self.updated_at.isoformat(),
+            "retry_count": self.retry_count,
+            "error": self.error.model_dump(mode="json") if self.error else None,
+            "marketplaces": {m.value: s.status.value for m, s in self.marketplaces.items()},
+        }
+
+
+def initial_view(job_input: JobInput) -> JobView:
+    """The view of a job that was just started, without asking the workflow."""
+    return Job(job_input, job_input.created_at).view()

@@ -1,0 +1,32 @@
+"""The marketplaces a job can publish to, and the names Temporal knows them by."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Marketplace(StrEnum):
+    EBAY = "ebay"
+    ETSY = "etsy"
+    VINTED = "vinted"
+
+
+ALL_MARKETPLACES: tuple[Marketplace, ...] = (Marketplace.EBAY, Marketplace.ETSY, Marketplace.VINTED)
+
+JOB_TASK_QUEUE = "jobs"
+"""Task queue polled by the workflow worker."""
+
+
+def marketplace_task_queue(marketplace: Marketplace) -> str:
+    """Each marketplace has its own task queue, so each has its own rate limit and scaling."""
+    return f"marketplace-{marketplace.value}"
+
+
+def publish_activity_name(marketplace: Marketplace) -> str:
+    """The registered activity name; workflows call activities by this name only."""
+    return f"publish_to_{marketplace.value}"
+
+
+def idempotency_key(job_id: str, marketplace: Marketplace) -> str:
+    """The key every call for one (job, marketplace) carries, across attempts and retries."""
+    return f"{job_id}:{marketplace.value}"

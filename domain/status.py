@@ -1,0 +1,74 @@
+"""The status machines of a job and of each marketplace inside it: the only legal moves."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class MarketplaceStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class InvalidTransitionError(ValueError):
+    """A move the status machine does not allow."""
+
+    def __init__(self, kind: str, current: StrEnum, target: StrEnum) -> None:
+        super().__init__(f"illegal {kind} transition: {current.value} -> {target.value}")
+        self.current = current
+        self.target = target
+
+
+JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.AWAITING_PAYMENT: frozenset(
+        {JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED}
+    ),
+    JobStatus.RUNNING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}),
+    # failed -> running is an admin retry; the retry budget is checked by the caller.
+    JobStatus.FAILED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
+    JobStatus.COMPLETED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+
+MARKETPLACE_TRANSITIONS: dict[MarketplaceStatus, frozenset[MarketplaceStatus]] = {
+    MarketplaceStatus.PENDING: frozenset({MarketplaceStatus.RUNNING, MarketplaceStatus.SKIPPED}),
+    MarketplaceStatus.RUNNING: frozenset({MarketplaceStatus.COMPLETED, MarketplaceStatus.FAILED}),
+    # A failed marketplace runs again when the job is retried.
+    MarketplaceStatus.FAILED: frozenset({MarketplaceStatus.RUNNING}),
+    # A completed marketplace is left alone (skipped) when a retry runs the others.
+    MarketplaceStatus.COMPLETED: frozenset({MarketplaceStatus.SKIPPED}),
+    MarketplaceStatus.SKIPPED: frozenset({MarketplaceStatus.COMPLETED}),
+}
+
+TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED})
+"""States no move leaves."""
+
+SETTLED_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+"""States a caller waiting for an outcome stops at (``failed`` may still be retried)."""
+
+
+def check_job_transition(current: JobStatus, target: JobStatus) -> JobStatus:
+    """Return ``target`` when ``current -> target`` is legal, else raise InvalidTransitionError."""
+    if target not in JOB_TRANSITIONS[current]:
+        raise InvalidTransitionError("job", current, target)
+    return target
+
+
+def check_marketplace_transition(
+    current: MarketplaceStatus, target: MarketplaceStatus
+) -> MarketplaceStatus:
+    """Return ``target`` when ``current -> target`` is legal, else raise InvalidTransitionError."""
+    if target not in MARKETPLACE_TRANSITIONS[current]:
+        raise InvalidTransitionError("marketplace", current, target)
+    return target
