@@ -19,6 +19,6 @@ def exit_process(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:  # noqa: BLE001 - a closed stream must not change the exit code
+        except Exception:
             pass
     os._exit(code)

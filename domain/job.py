@@ -1,8 +1,8 @@
-"""A job's state, its events and the view callers read; every change goes through the status machine."""
+"""A job's state, events and view; every change goes through the status machine."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -71,6 +71,7 @@ class JobInput(BaseModel):
     created_at: UtcDatetime
     pay_by_time: UtcDatetime
     max_retries: int = 3
+    retry_window: timedelta = timedelta(days=7)
     request_fingerprint: str | None = None
 
 
@@ -114,7 +115,9 @@ class Job:
 
     # -- events ---------------------------------------------------------------------------
 
-    def record(self, at: datetime, event_type: str, detail: dict[str, Any] | None = None) -> JobEvent:
+    def record(
+        self, at: datetime, event_type: str, detail: dict[str, Any] | None = None
+    ) -> JobEvent:
         event = JobEvent(seq=len(self.events) + 1, at=at, type=event_type, detail=detail or {})
         self.events.append(event)
         self.updated_at = at

@@ -45,7 +45,9 @@ def _check_https_url(value: str) -> str:
 
 Amount = Annotated[str, StringConstraints(max_length=14), AfterValidator(_check_amount)]
 HttpsUrl = Annotated[
-    str, StringConstraints(min_length=9, max_length=MAX_IMAGE_URL_LENGTH), AfterValidator(_check_https_url)
+    str,
+    StringConstraints(min_length=9, max_length=MAX_IMAGE_URL_LENGTH),
+    AfterValidator(_check_https_url),
 ]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
@@ -53,7 +55,9 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 class Price(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    amount: Amount = Field(description="Decimal string > 0 with at most 2 decimals.", examples=["45.00"])
+    amount: Amount = Field(
+        description="Decimal string > 0 with at most 2 decimals.", examples=["45.00"]
+    )
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
         description="ISO 4217 code, 3 upper-case letters.", examples=["EUR"]
     )

@@ -31,6 +31,12 @@ class CancelRequest(BaseModel):
     reason: str = "cancelled by caller"
 
 
+class RetryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = "retried by admin"
+
+
 class PublishRequest(BaseModel):
     """Input of every ``publish_to_<marketplace>`` activity."""
 

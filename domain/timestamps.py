@@ -12,7 +12,9 @@ def format_utc(value: datetime) -> str:
     """Render a datetime as UTC ISO-8601 with millisecond precision and a trailing ``Z``."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return (
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    )
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -1,0 +1,57 @@
+"""Run JobWorkflow on a test server with stand-in marketplaces, and read it back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from temporalio.client import Client, WorkflowHandle
+
+from config.settings import Settings
+from domain.job import JobInput, JobView
+from domain.marketplaces import JOB_TASK_QUEUE
+from domain.status import JobStatus
+from tests.workflow.stand_ins import StandInMarketplaces
+from worker import build_workers, run_workers
+from workflows.job import JobWorkflow
+
+
+@asynccontextmanager
+async def running_workers(client: Client, stand_ins: StandInMarketplaces) -> AsyncIterator[None]:
+    """The real worker builder, with stand-in activities registered under the real names."""
+    settings = Settings(ebay_rate_limit=1000, etsy_rate_limit=1000, vinted_rate_limit=1000)
+    workers = build_workers(client, settings, stand_ins.activities())
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_workers(workers, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def start_job(client: Client, job_input: JobInput) -> WorkflowHandle[JobWorkflow, JobView]:
+    return await client.start_workflow(
+        JobWorkflow.run, job_input, id=job_input.job_id, task_queue=JOB_TASK_QUEUE
+    )
+
+
+async def wait_for(
+    handle: WorkflowHandle[JobWorkflow, JobView],
+    predicate: Callable[[JobView], bool],
+    timeout: float = 20.0,
+) -> JobView:
+    """Poll the status query until ``predicate`` holds (for states where the run stays open)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        view = await handle.query(JobWorkflow.status)
+        if predicate(view):
+            return view
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached; last view: {view.model_dump_json()}")
+        await asyncio.sleep(0.05)
+
+
+def has_status(*statuses: JobStatus) -> Callable[[JobView], bool]:
+    return lambda view: view.status in statuses

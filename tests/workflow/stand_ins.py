@@ -1,0 +1,73 @@
+"""Stand-in marketplace activities registered under the real names (samples-python style)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.marketplaces import Marketplace, publish_activity_name
+from domain.messages import PublishRequest, PublishResult
+
+
+@dataclass
+class Behaviour:
+    """How a stand-in answers: fail ``fail_times`` attempts with ``error``, then succeed."""
+
+    fail_times: int = 0
+    error_type: str = "MarketplaceUnavailable"
+    non_retryable: bool = False
+    delay: float = 0.0
+    block_until_cancelled: bool = False
+
+
+@dataclass
+class StandInMarketplaces:
+    behaviours: dict[Marketplace, Behaviour] = field(default_factory=dict)
+    calls: dict[Marketplace, list[PublishRequest]] = field(default_factory=lambda: defaultdict(list))
+    published: dict[Marketplace, list[str]] = field(default_factory=lambda: defaultdict(list))
+    cancelled: list[Marketplace] = field(default_factory=list)
+
+    def activities(self) -> dict[Marketplace, Callable[..., Any]]:
+        return {m: self._make(m) for m in Marketplace}
+
+    def _make(self, marketplace: Marketplace) -> Callable[..., Any]:
+        @activity.defn(name=publish_activity_name(marketplace))
+        async def publish(request: PublishRequest) -> PublishResult:
+            self.calls[marketplace].append(request)
+            behaviour = self.behaviours.get(marketplace, Behaviour())
+            attempt = activity.info().attempt
+            if behaviour.block_until_cancelled:
+                try:
+                    while True:
+                        activity.heartbeat()
+                        await asyncio.sleep(0.05)
+                except asyncio.CancelledError:
+                    self.cancelled.append(marketplace)
+                    raise
+            if behaviour.delay:
+                await asyncio.sleep(behaviour.delay)
+            failures_so_far = len(self.calls[marketplace]) - 1
+            if failures_so_far < behaviour.fail_times:
+                raise ApplicationError(
+                    f"{marketplace.value} stand-in failure",
+                    {"attempt": attempt},
+                    type=behaviour.error_type,
+                    non_retryable=behaviour.non_retryable,
+                )
+            listing_id = f"{marketplace.value}-{request.listing.sku}"
+            if listing_id not in self.published[marketplace]:
+                self.published[marketplace].append(listing_id)
+            return PublishResult(
+                marketplace=marketplace,
+                listing_id=listing_id,
+                listing_url=f"https://{marketplace.value}.example/{listing_id}",
+                attempt=attempt,
+            )
+
+        return publish

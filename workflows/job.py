@@ -1,0 +1,296 @@
+"""JobWorkflow: wait for a signed payment confirmation, then publish to each marketplace."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.job import Job, JobError, JobEvent, JobInput, JobView
+    from domain.marketplaces import (
+        Marketplace,
+        idempotency_key,
+        marketplace_task_queue,
+        publish_activity_name,
+    )
+    from domain.messages import (
+        CancelRequest,
+        PublishRequest,
+        PublishResult,
+        RetryRequest,
+        SignedInput,
+    )
+    from domain.status import JobStatus, MarketplaceStatus
+
+NON_RETRYABLE_ERROR_TYPES = ["MarketplaceValidationError", "MarketplaceAuthError"]
+
+# One policy per marketplace: eBay quotas are daily, Vinted is slow and asynchronous.
+PUBLISH_RETRY_POLICIES: dict[Marketplace, RetryPolicy] = {
+    marketplace: RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=60),
+        maximum_attempts=6,
+        non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
+    )
+    for marketplace in Marketplace
+}
+PUBLISH_START_TO_CLOSE = timedelta(minutes=2)
+PUBLISH_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+PUBLISH_SCHEDULE_TO_CLOSE = timedelta(minutes=30)
+
+_ERROR_CODES = {
+    "MarketplaceValidationError": "validation_error",
+    "MarketplaceAuthError": "auth_error",
+    "RateLimited": "rate_limited",
+    "MarketplaceUnavailable": "unavailable",
+}
+
+
+@workflow.defn
+class JobWorkflow:
+    """One job: ``awaiting_payment -> running -> completed | failed | cancelled`` (DESIGN.md)."""
+
+    @workflow.init
+    def __init__(self, job_input: JobInput) -> None:
+        self._job = Job(job_input, workflow.now())
+        self._signed_input: SignedInput | None = None
+        self._cancel: CancelRequest | None = None
+        self._retry: RetryRequest | None = None
+
+    # -- run ------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, job_input: JobInput) -> JobView:
+        self._save_memo()
+        if not await self._wait_for_payment():
+            return self._finish()
+        pending = list(job_input.marketplaces)
+        while True:
+            await self._publish_round(pending)
+            if self._cancel is not None:
+                self._cancel_job()
+                return self._finish()
+            failed = self._job.marketplaces_in(MarketplaceStatus.FAILED)
+            if not failed:
+                self._job.move_to(JobStatus.COMPLETED, workflow.now())
+                self._save_memo()
+                return self._finish()
+            self._job.fail(self._round_error(failed), workflow.now())
+            self._save_memo()
+            if not await self._wait_for_retry():
+                return self._finish()
+            pending = self._start_retry()
+
+    async def _wait_for_payment(self) -> bool:
+        """True once a signed input arrived; False on cancel or when ``pay_by_time`` passed."""
+        remaining = self._job.input.pay_by_time - workflow.now()
+        if remaining > timedelta(0):
+            try:
+                await workflow.wait_condition(
+                    lambda: self._signed_input is not None or self._cancel is not None,
+                    timeout=remaining,
+                    timeout_summary="payment deadline",
+                )
+            except TimeoutError:
+                pass
+        if self._cancel is not None:
+            self._cancel_job()
+            return False
+        if self._signed_input is None:
+            error = JobError(
+                code="payment_timeout",
+                message="no signed input before pay_by_time",
+            )
+            self._job.fail(error, workflow.now())
+            self._save_memo()
+            return False
+        self._job.move_to(
+            JobStatus.RUNNING, workflow.now(), {"input_source": self._signed_input.source}
+        )
+        self._save_memo()
+        return True
+
+    async def _wait_for_retry(self) -> bool:
+        """A failed job waits for an admin retry (while retries are left) or a cancel."""
+        if self._job.retry_count >= self._job.input.max_retries:
+            return False
+        self._retry = None
+        try:
+            await workflow.wait_condition(
+                lambda: self._retry is not None or self._cancel is not None,
+                timeout=self._job.input.retry_window,
+                timeout_summary="retry window",
+            )
+        except TimeoutError:
+            return False
+        if self._cancel is not None:
+            self._cancel_job()
+            return False
+        return True
+
+    def _start_retry(self) -> list[Marketplace]:
+        now = workflow.now()
+        self._job.retry_count += 1
+        self._job.error = None
+        self._job.move_to(JobStatus.RUNNING, now, {"retry_count": self._job.retry_count})
+        for marketplace in self._job.marketplaces_in(MarketplaceStatus.COMPLETED):
+            self._job.move_marketplace(marketplace, MarketplaceStatus.SKIPPED, now)
+        self._save_memo()
+        return self._job.marketplaces_in(MarketplaceStatus.FAILED)
+
+    # -- publishing -----------------------------------------------------------------------
+
+    async def _publish_round(self, marketplaces: list[Marketplace]) -> None:
+        """Publish to every marketplace concurrently; a cancel stops the round."""
+        tasks = [asyncio.create_task(self._publish_one(m)) for m in marketplaces]
+        await workflow.wait_condition(
+            lambda: all(task.done() for task in tasks) or self._cancel is not None
+        )
+        if self._cancel is not None:
+            for task in tasks:
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _publish_one(self, marketplace: Marketplace) -> None:
+        job_id = self._job.input.job_id
+        state = self._job.move_marketplace(marketplace, MarketplaceStatus.RUNNING, workflow.now())
+        self._save_memo()
+        try:
+            result = await workflow.execute_activity(
+                publish_activity_name(marketplace),
+                PublishRequest(
+                    job_id=job_id,
+                    marketplace=marketplace,
+                    idempotency_key=idempotency_key(job_id, marketplace),
+                    listing=self._job.input.listing,
+                ),
+                result_type=PublishResult,
+                task_queue=marketplace_task_queue(marketplace),
+                start_to_close_timeout=PUBLISH_START_TO_CLOSE,
+                schedule_to_close_timeout=PUBLISH_SCHEDULE_TO_CLOSE,
+                heartbeat_timeout=PUBLISH_HEARTBEAT_TIMEOUT,
+                retry_policy=PUBLISH_RETRY_POLICIES[marketplace],
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                summary=f"publish {self._job.input.listing.sku} to {marketplace.value}",
+            )
+        except ActivityError as err:
+            state.attempts += _attempts(err)
+            state.error = _marketplace_error(err, cancelled=self._cancel is not None)
+            self._job.move_marketplace(
+                marketplace,
+                MarketplaceStatus.FAILED,
+                workflow.now(),
+                {"code": state.error.code, "message": state.error.message},
+            )
+            self._save_memo()
+            return
+        except asyncio.CancelledError:
+            state.error = JobError(code="cancelled", message="job cancelled before publishing")
+            self._job.move_marketplace(
+                marketplace, MarketplaceStatus.FAILED, workflow.now(), {"code": "cancelled"}
+            )
+            self._save_memo()
+            return
+        state.attempts += result.attempt
+        state.listing_id = result.listing_id
+        state.listing_url = result.listing_url
+        state.error = None
+        self._job.move_marketplace(
+            marketplace,
+            MarketplaceStatus.COMPLETED,
+            workflow.now(),
+            {"listing_id": result.listing_id, "attempts": result.attempt},
+        )
+        self._save_memo()
+
+    def _round_error(self, failed: list[Marketplace]) -> JobError:
+        parts = []
+        for marketplace in failed:
+            error = self._job.marketplaces[marketplace].error
+            parts.append(f"{marketplace.value}: {error.message if error else 'failed'}")
+        return JobError(code="marketplace_failed", message="; ".join(parts))
+
+    # -- cancel ---------------------------------------------------------------------------
+
+    def _cancel_job(self) -> None:
+        reason = self._cancel.reason if self._cancel else "cancelled"
+        published = {m.value: s.listing_id for m, s in self._job.published().items()}
+        self._job.move_to(
+            JobStatus.CANCELLED, workflow.now(), {"reason": reason, "published": published}
+        )
+        self._save_memo()
+
+    def _finish(self) -> JobView:
+        return self._job.view()
+
+    def _save_memo(self) -> None:
+        workflow.upsert_memo(self._job.memo())
+
+    # -- messages -------------------------------------------------------------------------
+
+    @workflow.signal
+    def provide_input(self, signed_input: SignedInput) -> None:
+        """The signed payment confirmation. Only the first one while awaiting payment counts."""
+        if self._job.status is not JobStatus.AWAITING_PAYMENT or self._signed_input is not None:
+            self._job.record(workflow.now(), "input.ignored", {"status": self._job.status.value})
+            return
+        self._signed_input = signed_input
+        self._job.record(workflow.now(), "input.received", {"source": signed_input.source})
+
+    @workflow.signal
+    def cancel(self, request: CancelRequest) -> None:
+        if (
+            self._job.status in (JobStatus.COMPLETED, JobStatus.CANCELLED)
+            or self._cancel is not None
+        ):
+            self._job.record(workflow.now(), "cancel.ignored", {"status": self._job.status.value})
+            return
+        self._cancel = request
+        self._job.record(workflow.now(), "cancel.requested", {"reason": request.reason})
+
+    @workflow.signal
+    def retry(self, request: RetryRequest) -> None:
+        if (
+            self._job.status is not JobStatus.FAILED
+            or self._job.retry_count >= self._job.input.max_retries
+            or self._retry is not None
+        ):
+            self._job.record(workflow.now(), "retry.ignored", {"status": self._job.status.value})
+            return
+        self._retry = request
+        self._job.record(workflow.now(), "retry.requested", {"reason": request.reason})
+
+    @workflow.query
+    def status(self) -> JobView:
+        return self._job.view()
+
+    @workflow.query
+    def events(self) -> list[JobEvent]:
+        return list(self._job.events)
+
+
+def _attempts(err: ActivityError) -> int:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        detail = cause.details[0]
+        if isinstance(detail, dict) and isinstance(detail.get("attempt"), int):
+            return int(detail["attempt"])
+    return 1
+
+
+def _marketplace_error(err: ActivityError, *, cancelled: bool) -> JobError:
+    cause = err.cause
+    if cancelled:
+        return JobError(code="cancelled", message="job cancelled while publishing")
+    if isinstance(cause, ApplicationError):
+        code = _ERROR_CODES.get(cause.type or "", "marketplace_error")
+        return JobError(code=code, message=cause.message, retryable=not cause.non_retryable)
+    if isinstance(cause, ActivityTimeoutError):
+        return JobError(code="timeout", message=f"marketplace call timed out ({cause.type.name})")
+    return JobError(code="marketplace_error", message=str(cause or err))
