@@ -1,0 +1,1 @@
+"""The FastAPI gateway: HTTP in, Temporal workflow starts, signals and queries out."""

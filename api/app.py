@@ -1,0 +1,56 @@
+"""create_app(): the FastAPI application, its Temporal client (lifespan) and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.gateway import JobGateway
+from api.problems import install_problem_handlers, problem_response
+from api.routes import health, jobs
+from config.settings import Settings, load_settings
+from config.temporal import connect
+
+log = logging.getLogger("api")
+
+
+def create_app(client: Client | None = None, settings: Settings | None = None) -> FastAPI:
+    """The gateway. Tests pass their own client and settings; the process reads the env."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        temporal = client or await connect(settings, identity="marketplace-jobs-api")
+        app.state.gateway = JobGateway(temporal, settings)
+        if not settings.signing_secrets and not settings.signing_public_keys:
+            log.warning(
+                "no SIGNING_SECRETS or SIGNING_PUBLIC_KEYS set: every signature will be rejected"
+            )
+        yield
+        app.state.gateway = None
+
+    app = FastAPI(
+        title="Marketplace Jobs",
+        version="0.1.0",
+        summary="Durable jobs that publish one listing to eBay, Etsy and Vinted, on Temporal.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.gateway = None
+    install_problem_handlers(app)
+
+    @app.exception_handler(RPCError)
+    async def _temporal_unavailable(_request, exc: RPCError):  # type: ignore[no-untyped-def]
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return problem_response(503, "Temporal is unavailable; retry later")
+        log.error("temporal error %s", exc.status.name)
+        return problem_response(502, f"Temporal answered {exc.status.name}")
+
+    app.include_router(jobs.router)
+    app.include_router(health.router)
+    return app

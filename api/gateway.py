@@ -1,0 +1,229 @@
+"""JobGateway: what the HTTP routes do with Temporal (start, signal, query, wait)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.idempotency import job_id_for_key
+from api.problems import ProblemError
+from api.schemas import ProvideInputRequest, StartJobRequest
+from api.signatures import verify_signature
+from config.settings import Settings
+from domain.canonical import fingerprint, input_hash
+from domain.job import JobEvent, JobInput, JobView, initial_view
+from domain.marketplaces import ALL_MARKETPLACES, JOB_TASK_QUEUE
+from domain.messages import SignedInput
+from domain.signed_content import signed_content
+from domain.status import SETTLED_JOB_STATUSES, JobStatus
+from workflows.job import JobWorkflow
+
+log = logging.getLogger("api.gateway")
+
+JobHandle = WorkflowHandle[JobWorkflow, JobView]
+STATUS_QUERY_TIMEOUT = timedelta(seconds=5)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobGateway:
+    """Holds the one Temporal client of the process; every route goes through it."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self._hmac_keys = settings.signing_keys()
+        self._public_keys = settings.public_keys()
+
+    def handle(self, job_id: str) -> JobHandle:
+        return self.client.get_workflow_handle_for(JobWorkflow.run, job_id)
+
+    # -- start ----------------------------------------------------------------------------
+
+    async def start_job(
+        self, request: StartJobRequest, idempotency_key: str | None
+    ) -> tuple[JobView, bool]:
+        """Start a job; returns (view, created). A repeated Idempotency-Key returns the job."""
+        listing_json = request.input_data.model_dump(mode="json", exclude_unset=True)
+        request_fingerprint = fingerprint(
+            {
+                "input_data": listing_json,
+                "identifier_from_purchaser": request.identifier_from_purchaser,
+                "marketplaces": request.marketplaces,
+            }
+        )
+        job_id = job_id_for_key(idempotency_key) if idempotency_key else str(uuid.uuid4())
+        identifier = request.identifier_from_purchaser or f"mj-{uuid.uuid4().hex[:16]}"
+        now = _utcnow()
+        job_input = JobInput(
+            job_id=job_id,
+            listing=request.input_data,
+            marketplaces=list(request.marketplaces or ALL_MARKETPLACES),
+            identifier_from_purchaser=identifier,
+            input_hash=input_hash(identifier, listing_json),
+            blockchain_identifier=f"pay_{uuid.uuid4().hex}",
+            created_at=now,
+            pay_by_time=now + self.settings.payment_timeout,
+            max_retries=self.settings.job_max_retries,
+            request_fingerprint=request_fingerprint,
+        )
+        view = initial_view(job_input)
+        try:
+            await self.client.start_workflow(
+                JobWorkflow.run,
+                job_input,
+                id=job_id,
+                task_queue=JOB_TASK_QUEUE,
+                # One workflow per ID, ever: a repeated key never starts a second job.
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                memo={
+                    "request_fingerprint": request_fingerprint,
+                    "view": view.model_dump(mode="json"),
+                },
+                static_summary=f"publish {request.input_data.sku}",
+            )
+        except WorkflowAlreadyStartedError:
+            if idempotency_key is None:  # pragma: no cover - uuid4 collision
+                raise
+            return await self._existing_for_key(job_id, request_fingerprint), False
+        log.info("job started job_id=%s sku=%s", job_id, request.input_data.sku)
+        return view, True
+
+    async def _existing_for_key(self, job_id: str, request_fingerprint: str) -> JobView:
+        memo = await self._memo(job_id)
+        if memo.get("request_fingerprint") != request_fingerprint:
+            raise ProblemError(
+                422,
+                "this Idempotency-Key was already used with a different request body",
+                title="Idempotency-Key is already used",
+            )
+        return await self.view(job_id)
+
+    # -- read -----------------------------------------------------------------------------
+
+    async def view(self, job_id: str) -> JobView:
+        """The job view from the status query; from the memo when no worker answers."""
+        try:
+            return await self.handle(job_id).query(
+                JobWorkflow.status, rpc_timeout=STATUS_QUERY_TIMEOUT
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(job_id) from None
+            log.warning("status query failed job_id=%s: %s; using memo", job_id, err.status.name)
+        except TimeoutError:
+            log.warning("status query timed out job_id=%s; using memo", job_id)
+        return await self._view_from_memo(job_id)
+
+    async def events(self, job_id: str) -> list[JobEvent]:
+        try:
+            return await self.handle(job_id).query(
+                JobWorkflow.events, rpc_timeout=STATUS_QUERY_TIMEOUT
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(job_id) from None
+            raise ProblemError(503, "job events are unavailable: no worker answered") from None
+
+    async def _memo(self, job_id: str) -> dict[str, Any]:
+        try:
+            description = await self.handle(job_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(job_id) from None
+            raise
+        return await description.memo()
+
+    async def _view_from_memo(self, job_id: str) -> JobView:
+        memo = await self._memo(job_id)
+        view = JobView.model_validate(memo["view"])
+        update: dict[str, Any] = {"stale": True}
+        if "status" in memo:
+            update["status"] = JobStatus(memo["status"])
+            update["updated_at"] = datetime.fromisoformat(memo["updated_at"])
+            update["retry_count"] = memo.get("retry_count", 0)
+            for name, status in memo.get("marketplaces", {}).items():
+                view.marketplaces[name].status = status
+        return view.model_copy(update=update)
+
+    # -- provide input --------------------------------------------------------------------
+
+    async def provide_input(self, request: ProvideInputRequest) -> JobHandle:
+        """Check existence (404), signature (403) and status (409), then signal the job."""
+        handle = self.handle(request.job_id)
+        try:
+            description = await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(request.job_id) from None
+            raise
+        try:
+            content = signed_content(request.job_id, request.data)
+        except ValueError as err:
+            raise ProblemError(422, f"data: {err}") from None
+        if not verify_signature(
+            content,
+            request.signature,
+            hmac_keys=self._hmac_keys,
+            public_keys=self._public_keys,
+        ):
+            log.info("provide_input rejected job_id=%s: no valid signature", request.job_id)
+            raise ProblemError(403, "no valid signature for this job_id and data")
+        memo = await description.memo()
+        status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
+        if description.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+            status = memo.get("status", "closed")
+        if status != JobStatus.AWAITING_PAYMENT.value:
+            raise ProblemError(409, f"job {request.job_id} is {status}, not awaiting_payment")
+        await handle.signal(
+            JobWorkflow.provide_input,
+            SignedInput(data=request.data, signature=request.signature, received_at=_utcnow()),
+        )
+        log.info("input accepted job_id=%s", request.job_id)
+        return handle
+
+    async def wait_until_settled(self, handle: JobHandle, wait_seconds: float) -> JobView:
+        """Wait up to ``wait_seconds`` for completed/failed/cancelled; return the latest view.
+
+        A completed or cancelled job closes its workflow, which ``result()`` long-polls with no
+        extra load. A failed job stays open for retries, so the status query is polled too,
+        with a growing interval.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        result = asyncio.ensure_future(handle.result())
+        interval = 0.2
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                done, _ = await asyncio.wait({result}, timeout=min(interval, remaining))
+                if result in done:
+                    if result.exception() is None:
+                        return result.result()
+                    # Terminated or failed outside our code: keep reading the status instead.
+                    result = loop.create_future()
+                view = await self.view(handle.id)
+                if view.status in SETTLED_JOB_STATUSES:
+                    return view
+                interval = min(interval * 1.5, 1.0)
+        finally:
+            result.cancel()
+        return await self.view(handle.id)
+
+
+def _not_found(job_id: str) -> ProblemError:
+    return ProblemError(404, f"job {job_id} not found")

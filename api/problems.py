@@ -1,0 +1,108 @@
+"""RFC 9457 problem+json responses: every error the gateway returns has this shape."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("api")
+
+
+class ProblemError(Exception):
+    """Raise anywhere in a request to answer with a problem+json response."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title
+        self.headers = headers
+        self.extensions = extensions
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
+    """422 (or 400 for a body that is not JSON) listing every invalid field.
+
+    Only location, message and type are echoed: never the submitted value, which may be large
+    or hold a signature.
+    """
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(400, "request body is not valid JSON", title="Malformed request")
+    cleaned = [
+        {
+            "loc": _location(tuple(e.get("loc", ()))),
+            "msg": str(e.get("msg", "")),
+            "type": e.get("type"),
+        }
+        for e in errors
+    ]
+    summary = "; ".join(f"{e['loc']}: {e['msg']}" for e in cleaned[:10])
+    if len(cleaned) > 10:
+        summary += f"; and {len(cleaned) - 10} more"
+    return problem_response(
+        422, summary or "invalid request", title="Invalid request", errors=cleaned
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.detail, title=exc.title, headers=exc.headers, **exc.extensions
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_problem(list(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "route not found"
+        return problem_response(exc.status_code, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error(
+            "unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
+        return problem_response(500, "internal error; the request was not applied")

@@ -1,0 +1,97 @@
+"""API tests: the real app over ASGITransport, a real dev server and a real worker."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from temporalio.client import Client
+
+from api.app import create_app
+from api.signatures import sign_ed25519, sign_hmac
+from config.settings import Settings
+from domain.signed_content import signed_content
+from tests.workflow.stand_ins import StandInMarketplaces
+from worker import build_workers, run_workers
+
+
+@dataclass
+class Keys:
+    hmac_secrets: list[str]
+    ed25519_private: bytes
+    ed25519_public: str
+
+    def hmac_key(self, index: int = 0) -> bytes:
+        return base64.b64decode(self.hmac_secrets[index].removeprefix("whsec_"))
+
+    def sign(self, job_id: str, data: dict[str, object], index: int = 0) -> str:
+        return sign_hmac(signed_content(job_id, data), self.hmac_key(index))
+
+    def sign_ed25519(self, job_id: str, data: dict[str, object]) -> str:
+        return sign_ed25519(signed_content(job_id, data), self.ed25519_private)
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+
+    raw_private = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return Keys(
+        hmac_secrets=[
+            "whsec_" + base64.b64encode(os.urandom(32)).decode(),
+            "whsec_" + base64.b64encode(os.urandom(24)).decode(),
+        ],
+        ed25519_private=raw_private,
+        ed25519_public="whpk_" + base64.b64encode(public).decode(),
+    )
+
+
+@pytest.fixture(scope="session")
+def api_settings(keys: Keys) -> Settings:
+    return Settings(
+        signing_secrets=" ".join(keys.hmac_secrets),
+        signing_public_keys=keys.ed25519_public,
+        provide_input_wait=15,
+        ebay_rate_limit=1000,
+        etsy_rate_limit=1000,
+        vinted_rate_limit=1000,
+    )
+
+
+@pytest.fixture(scope="session")
+async def stand_ins() -> StandInMarketplaces:
+    return StandInMarketplaces()
+
+
+@pytest.fixture(scope="session")
+async def session_worker(
+    dev_client: Client, api_settings: Settings, stand_ins: StandInMarketplaces
+) -> AsyncIterator[None]:
+    """One real worker for the session: JobWorkflow plus the marketplace activities."""
+    workers = build_workers(dev_client, api_settings, stand_ins.activities())
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_workers(workers, stop))
+    yield
+    stop.set()
+    await task
+
+
+@pytest.fixture
+async def api(
+    dev_client: Client, api_settings: Settings, session_worker: None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A fresh app per test (create_app), its lifespan run, spoken to over ASGITransport."""
+    app = create_app(client=dev_client, settings=api_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
