@@ -40,10 +40,10 @@ async def start_job(client: Client, job_input: JobInput) -> WorkflowHandle[JobWo
 async def wait_for(
     handle: WorkflowHandle[JobWorkflow, JobView],
     predicate: Callable[[JobView], bool],
-    timeout: float = 20.0,
+    within: float = 20.0,
 ) -> JobView:
     """Poll the status query until ``predicate`` holds (for states where the run stays open)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         view = await handle.query(JobWorkflow.status)
         if predicate(view):

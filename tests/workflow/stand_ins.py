@@ -29,7 +29,9 @@ class Behaviour:
 @dataclass
 class StandInMarketplaces:
     behaviours: dict[Marketplace, Behaviour] = field(default_factory=dict)
-    calls: dict[Marketplace, list[PublishRequest]] = field(default_factory=lambda: defaultdict(list))
+    calls: dict[Marketplace, list[PublishRequest]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     published: dict[Marketplace, list[str]] = field(default_factory=lambda: defaultdict(list))
     cancelled: list[Marketplace] = field(default_factory=list)
 
