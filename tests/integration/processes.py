@@ -1,0 +1,125 @@
+"""Start the real processes (dev server, simulator, worker, API) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.temporal_binaries import dev_server_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (OSError, httpx.HTTPError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready within {within} s")
+
+
+def tcp_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    return httpx.get(url, timeout=1).status_code == 200
+
+
+@dataclass
+class Stack:
+    """Ports and environment of one running stack; processes by name."""
+
+    env: dict[str, str]
+    temporal_port: int
+    api_url: str
+    simulator_url: str
+    log_dir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = proc
+        return proc
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, within: float = 15) -> int:
+        proc = self.processes.pop(name)
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(within)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return int(proc.returncode)
+
+    def logs(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        return self.start("worker", [sys.executable, "worker.py"])
+
+
+@contextmanager
+def running_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    temporal_port, ui_port, api_port, sim_port = (free_port() for _ in range(4))
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
+        "API_PORT": str(api_port),
+        "SIMULATOR_PORT": str(sim_port),
+        "SIMULATOR_URL": f"http://127.0.0.1:{sim_port}",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    stack = Stack(
+        env=env,
+        temporal_port=temporal_port,
+        api_url=f"http://127.0.0.1:{api_port}",
+        simulator_url=f"http://127.0.0.1:{sim_port}",
+        log_dir=tmp,
+    )
+    try:
+        stack.start(
+            "temporal",
+            [
+                dev_server_path(), "server", "start-dev",
+                "--db-filename", str(tmp / "temporal.db"),
+                "--ip", "127.0.0.1", "--port", str(temporal_port),
+                "--ui-port", str(ui_port), "--headless", "--log-level", "error",
+            ],
+        )  # fmt: skip
+        wait_until(lambda: tcp_open(temporal_port), 30, "temporal dev server")
+        stack.start("simulator", [sys.executable, "-m", "simulator"])
+        wait_until(lambda: http_ok(f"{stack.simulator_url}/__sim/listings"), 30, "simulator")
+        stack.start_worker()
+        stack.start("api", [sys.executable, "-m", "api"])
+        wait_until(lambda: http_ok(f"{stack.api_url}/ready"), 30, "api")
+        yield stack
+    finally:
+        for name in reversed(list(stack.processes)):
+            stack.stop(name)
