@@ -23,6 +23,7 @@ from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_qu
 from workflows.job import JobWorkflow
 
 log = logging.getLogger("worker")
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
 
 
 def build_workers(
@@ -55,6 +56,9 @@ def build_workers(
                 # Enforced by the server for the whole queue, across all worker processes.
                 max_task_queue_activities_per_second=settings.rate_limit(marketplace),
                 max_concurrent_activities=settings.marketplace_max_concurrent_activities,
+                # Cancellation reaches an activity only in a heartbeat response; without this cap
+                # heartbeats are sent at 80 % of heartbeat_timeout, so a cancel would take ~24 s.
+                max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
                 graceful_shutdown_timeout=shutdown,
             )
         )
