@@ -35,14 +35,12 @@ def test_job_goes_from_start_to_one_listing_per_marketplace(tmp_path: Path):
             assert api.get(f"/status/{job_id}").json()["status"] == "completed"
         listings = httpx.get(f"{stack.simulator_url}/__sim/listings").json()
         sku = body["input_data"]["sku"]
-        ebay = [item for item in listings["ebay"] if item["sku"] == sku]
-        etsy = [item for item in listings["etsy"] if sku in item.get("skus", [item.get("sku")])]
-        vinted = [
-            item for item in listings["vinted"] if item.get("sku") == sku or job_id in str(item)
-        ]
-        assert len(ebay) == 1 and len(etsy) == 1 and len(vinted) == 1, listings
-        assert view["result"]["ebay"]["listing_id"] == str(
-            ebay[0]["listing_id"] if "listing_id" in ebay[0] else ebay[0]["listingId"]
-        )
+        ebay = [i for i in listings["ebay"] if i["sku"] == sku and i["status"] == "PUBLISHED"]
+        etsy = [i for i in listings["etsy"] if sku in i["skus"] and i["state"] == "active"]
+        vinted = [i for i in listings["vinted"] if i["reference"].startswith(f"{sku}-")]
+        assert (len(ebay), len(etsy), len(vinted)) == (1, 1, 1), listings
+        assert view["result"]["ebay"]["listing_id"] == str(ebay[0]["listingId"])
+        assert view["result"]["etsy"]["listing_id"] == str(etsy[0]["listing_id"])
+        assert view["result"]["vinted"]["listing_id"] == str(vinted[0]["item_id"])
         worker_log = stack.logs("worker") + stack.logs("api")
         assert SECRET not in worker_log, "the signing secret never appears in logs"
