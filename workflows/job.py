@@ -12,6 +12,7 @@ from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from domain.job import Job, JobError, JobEvent, JobInput, JobView
+    from domain.marketplace_errors import ERROR_CODES, NON_RETRYABLE_ERROR_TYPES
     from domain.marketplaces import (
         Marketplace,
         idempotency_key,
@@ -27,8 +28,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.status import JobStatus, MarketplaceStatus
 
-NON_RETRYABLE_ERROR_TYPES = ["MarketplaceValidationError", "MarketplaceAuthError"]
-
 # One policy per marketplace: eBay quotas are daily, Vinted is slow and asynchronous.
 PUBLISH_RETRY_POLICIES: dict[Marketplace, RetryPolicy] = {
     marketplace: RetryPolicy(
@@ -36,20 +35,13 @@ PUBLISH_RETRY_POLICIES: dict[Marketplace, RetryPolicy] = {
         backoff_coefficient=2.0,
         maximum_interval=timedelta(seconds=60),
         maximum_attempts=6,
-        non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
+        non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
     )
     for marketplace in Marketplace
 }
 PUBLISH_START_TO_CLOSE = timedelta(minutes=2)
 PUBLISH_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 PUBLISH_SCHEDULE_TO_CLOSE = timedelta(minutes=30)
-
-_ERROR_CODES = {
-    "MarketplaceValidationError": "validation_error",
-    "MarketplaceAuthError": "auth_error",
-    "RateLimited": "rate_limited",
-    "MarketplaceUnavailable": "unavailable",
-}
 
 
 @workflow.defn
@@ -289,7 +281,7 @@ def _marketplace_error(err: ActivityError, *, cancelled: bool) -> JobError:
     if cancelled:
         return JobError(code="cancelled", message="job cancelled while publishing")
     if isinstance(cause, ApplicationError):
-        code = _ERROR_CODES.get(cause.type or "", "marketplace_error")
+        code = ERROR_CODES.get(cause.type or "", "marketplace_error")
         return JobError(code=code, message=cause.message, retryable=not cause.non_retryable)
     if isinstance(cause, ActivityTimeoutError):
         return JobError(code="timeout", message=f"marketplace call timed out ({cause.type.name})")

@@ -14,11 +14,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from temporalio.client import Client
 
+from activities.registry import create_http_client, marketplace_activities
 from api.app import create_app
 from api.signatures import sign_ed25519, sign_hmac
 from config.settings import Settings
 from domain.signed_content import signed_content
-from tests.workflow.stand_ins import StandInMarketplaces
+from tests.support.simulator import sim, simulator_url  # noqa: F401 - fixtures
 from worker import build_workers, run_workers
 
 
@@ -56,8 +57,9 @@ def keys() -> Keys:
 
 
 @pytest.fixture(scope="session")
-def api_settings(keys: Keys) -> Settings:
+def api_settings(keys: Keys, simulator_url: str) -> Settings:  # noqa: F811
     return Settings(
+        simulator_url=simulator_url,
         signing_secrets=" ".join(keys.hmac_secrets),
         signing_public_keys=keys.ed25519_public,
         provide_input_wait=15,
@@ -68,21 +70,18 @@ def api_settings(keys: Keys) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def stand_ins() -> StandInMarketplaces:
-    return StandInMarketplaces()
-
-
-@pytest.fixture(scope="session")
-async def session_worker(
-    dev_client: Client, api_settings: Settings, stand_ins: StandInMarketplaces
-) -> AsyncIterator[None]:
-    """One real worker for the session: JobWorkflow plus the marketplace activities."""
-    workers = build_workers(dev_client, api_settings, stand_ins.activities())
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_workers(workers, stop))
-    yield
-    stop.set()
-    await task
+async def session_worker(dev_client: Client, api_settings: Settings) -> AsyncIterator[None]:
+    """One real worker for the session: JobWorkflow plus the real marketplace activities,
+    talking to the simulator."""
+    async with create_http_client(api_settings) as http:
+        workers = build_workers(
+            dev_client, api_settings, marketplace_activities(api_settings, http)
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_workers(workers, stop))
+        yield
+        stop.set()
+        await task
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import httpx
 
 from tests.api.conftest import Keys
 from tests.api.helpers import PAYMENT, assert_problem, create_job
+from tests.factories import start_job_body
+from tests.support.simulator import SimulatorControl
 
 
 async def test_get_status_returns_job(api: httpx.AsyncClient):
@@ -87,9 +89,10 @@ async def test_422_response_shape(api: httpx.AsyncClient):
     assert {e["loc"] for e in body["errors"]} >= {"input_data", "bad_field"}
 
 
-async def test_full_job_lifecycle(api: httpx.AsyncClient, keys: Keys):
+async def test_full_job_lifecycle(api: httpx.AsyncClient, keys: Keys, sim: SimulatorControl):
     """TC-4.8: full lifecycle awaiting_payment -> running -> completed, status reflects it."""
-    job = await create_job(api)
+    body = start_job_body()
+    job = (await api.post("/start_job", json=body)).json()
     assert job["status"] == "awaiting_payment"
     job_id = job["job_id"]
     response = await api.post(
@@ -102,3 +105,10 @@ async def test_full_job_lifecycle(api: httpx.AsyncClient, keys: Keys):
     events = (await api.get(f"/jobs/{job_id}/events")).json()
     job_events = [e["type"] for e in events if e["type"].startswith("job.")]
     assert job_events == ["job.created", "job.running", "job.completed"]
+    # Seed 004 "verify the underlying state, not just the response": the marketplaces.
+    result = status.json()["result"]
+    id_field = {"ebay": "listingId", "etsy": "listing_id", "vinted": "item_id"}
+    for marketplace, field in id_field.items():
+        live = await sim.live_listings(marketplace, body["input_data"]["sku"])
+        assert len(live) == 1, (marketplace, live)
+        assert result[marketplace]["listing_id"] == str(live[0][field])

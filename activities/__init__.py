@@ -1,0 +1,1 @@
+"""Marketplace activities: one module per marketplace, plus the shared HTTP error mapping."""

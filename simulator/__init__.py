@@ -1,0 +1,18 @@
+"""A local HTTP stand-in for the eBay, Etsy and Vinted listing APIs, with fault injection.
+
+Surface (``python -m simulator`` serves it on SIMULATOR_HOST:SIMULATOR_PORT):
+
+- eBay ``/ebay/sell/inventory/v1``: ``PUT inventory_item/{sku}``, ``POST offer``,
+  ``POST offer/{id}/publish[/]``, ``GET offer?sku=`` (module ``simulator.ebay``).
+- Etsy ``/etsy/v3/application``: create draft, ``GET listings/{id}``, upload image
+  (multipart ``image`` file, or ``image_url`` as form/JSON field), ``PUT`` inventory,
+  ``PATCH`` state, list shop listings, delete (module ``simulator.etsy``).
+- Vinted ``/vinted/api/v1``: signed ``POST items``, ``GET items/status?reference=|item_id=``
+  (module ``simulator.vinted``).
+- Control ``/__sim``: listings, faults, latency, config (Vinted activation delay and slots),
+  reset, calls (module ``simulator.control``).
+"""
+
+from simulator.app import create_app
+
+__all__ = ["create_app"]

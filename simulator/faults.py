@@ -1,0 +1,158 @@
+"""Fault rules for the simulator: what to break, how, and for how many matching calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import count
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.marketplaces import Marketplace
+
+OPERATIONS: dict[Marketplace, frozenset[str]] = {
+    Marketplace.EBAY: frozenset(
+        {"put_inventory_item", "create_offer", "publish_offer", "get_offers"}
+    ),
+    Marketplace.ETSY: frozenset(
+        {
+            "create_draft",
+            "get_listing",
+            "upload_image",
+            "update_inventory",
+            "activate",
+            "list_listings",
+            "delete_listing",
+        }
+    ),
+    Marketplace.VINTED: frozenset({"create_items", "item_status"}),
+}
+"""Every operation name a fault (and the call log) can refer to, per marketplace."""
+
+TIMEOUT_DEFAULT_DELAY_MS = 310_000
+"""How long a ``timeout`` fault holds the connection by default: longer than any client
+timeout the settings allow (300 s). ``POST /__sim/reset`` releases held connections early."""
+
+
+class FaultMode(StrEnum):
+    ERROR = "error"
+    RATE_LIMIT = "rate_limit"
+    TIMEOUT = "timeout"
+    GHOST_WRITE = "ghost_write"
+    AUTH = "auth"
+    VALIDATION = "validation"
+
+
+_DEFAULT_STATUS: dict[FaultMode, int] = {
+    FaultMode.ERROR: 500,
+    FaultMode.RATE_LIMIT: 429,
+    FaultMode.TIMEOUT: 504,
+    FaultMode.GHOST_WRITE: 500,
+    FaultMode.AUTH: 401,
+    FaultMode.VALIDATION: 400,
+}
+
+_ALLOWED_STATUS: dict[FaultMode, range] = {
+    FaultMode.ERROR: range(500, 600),
+    FaultMode.RATE_LIMIT: range(429, 430),
+    FaultMode.TIMEOUT: range(500, 600),
+    FaultMode.GHOST_WRITE: range(500, 600),
+    FaultMode.AUTH: range(401, 404),
+    FaultMode.VALIDATION: range(400, 500),
+}
+
+
+class FaultRule(BaseModel):
+    """Body of ``POST /__sim/faults``. ``times`` omitted = 1; ``0`` or ``null`` = until reset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marketplace: Marketplace
+    operation: str | None = Field(default=None, description="None: every operation.")
+    mode: FaultMode
+    status: int | None = None
+    retry_after: int | None = Field(default=None, ge=0, le=86_400)
+    delay_ms: int | None = Field(default=None, ge=0, le=600_000)
+    times: int | None = Field(default=1, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        known = OPERATIONS[self.marketplace]
+        if self.operation is not None and self.operation not in known:
+            raise ValueError(
+                f"unknown operation {self.operation!r} for {self.marketplace.value}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        allowed = _ALLOWED_STATUS[self.mode]
+        if self.status is not None and self.status not in allowed:
+            raise ValueError(
+                f"status {self.status} does not fit mode {self.mode.value} "
+                f"({allowed.start}-{allowed.stop - 1})"
+            )
+        return self
+
+    @property
+    def http_status(self) -> int:
+        return self.status if self.status is not None else _DEFAULT_STATUS[self.mode]
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return self.retry_after if self.retry_after is not None else 1
+
+    @property
+    def hold_seconds(self) -> float:
+        delay = self.delay_ms if self.delay_ms is not None else TIMEOUT_DEFAULT_DELAY_MS
+        return delay / 1000
+
+
+@dataclass
+class ActiveFault:
+    fault_id: int
+    rule: FaultRule
+    remaining: int | None
+    hits: int = 0
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "fault_id": self.fault_id,
+            **self.rule.model_dump(mode="json"),
+            "remaining": self.remaining,
+            "hits": self.hits,
+        }
+
+
+@dataclass
+class FaultBook:
+    """The active faults, matched in the order they were added."""
+
+    faults: list[ActiveFault] = field(default_factory=list)
+    _ids: count[int] = field(default_factory=lambda: count(1))
+
+    def add(self, rule: FaultRule) -> ActiveFault:
+        remaining = rule.times if rule.times else None
+        fault = ActiveFault(fault_id=next(self._ids), rule=rule, remaining=remaining)
+        self.faults.append(fault)
+        return fault
+
+    def take(self, marketplace: Marketplace, operation: str) -> FaultRule | None:
+        """The first fault matching this call, counted as hit (and dropped when used up)."""
+        for fault in self.faults:
+            rule = fault.rule
+            if rule.marketplace is not marketplace:
+                continue
+            if rule.operation is not None and rule.operation != operation:
+                continue
+            fault.hits += 1
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self.faults.remove(fault)
+            return rule
+        return None
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def view(self) -> list[dict[str, Any]]:
+        return [fault.view() for fault in self.faults]

@@ -1,0 +1,1 @@
+"""The marketplace activities, run in ActivityEnvironment against the simulator."""
