@@ -1,0 +1,106 @@
+"""What the local stack prints once everything is up: addresses, secrets and a walk-through."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+
+from stack.addresses import StackAddresses
+from stack.secrets import LocalSecret, SecretSource
+
+# The listing of CONTRACT.md's POST /start_job example.
+EXAMPLE_LISTING = {
+    "sku": "SKU12345",
+    "title": "Vintage denim jacket",
+    "description": "Levi's trucker jacket, size M, light wash.",
+    "price": {"amount": "45.00", "currency": "EUR"},
+    "quantity": 1,
+    "condition": "good",
+    "images": ["https://example.com/a.jpg"],
+}
+EXAMPLE_PAYMENT = {"payment_id": "pay_123", "amount": "45.00", "currency": "EUR"}
+
+
+def example_commands(api_url: str, simulator_url: str, python: str, admin_token: str) -> str:
+    """A session a person can paste into another shell: start a job, pay it, watch it finish.
+
+    jq-free on purpose: the venv's Python is always there. ``api.signing`` reads SIGNING_SECRETS,
+    or ``.data/signing_secret`` when the variable is unset.
+    """
+    start_body = json.dumps(
+        {"input_data": EXAMPLE_LISTING, "identifier_from_purchaser": "order-8812"}
+    )
+    py = shlex.quote(python)
+    read_job_id = shlex.quote('import sys, json; print(json.load(sys.stdin)["job_id"])')
+    json_header = "-H 'content-type: application/json'"
+    # -w: the answers carry no final newline, and the next prompt would run into them.
+    show = "curl -s -w '\\n'"
+    lines = [
+        f"JOB_ID=$(curl -s -X POST {api_url}/start_job {json_header} \\",
+        f"  -d {shlex.quote(start_body)} \\",
+        f'  | {py} -c {read_job_id}); echo "$JOB_ID"',
+        f"DATA={shlex.quote(json.dumps(EXAMPLE_PAYMENT))}",
+        f'SIG=$({py} -m api.signing --job-id "$JOB_ID" --data "$DATA")',
+        f"{show} -X POST {api_url}/provide_input {json_header} \\",
+        '  -d "{\\"job_id\\": \\"$JOB_ID\\", \\"data\\": $DATA, \\"signature\\": \\"$SIG\\"}"',
+        f"{show} {api_url}/status/$JOB_ID",
+        f"{show} {api_url}/jobs/$JOB_ID/events",
+        f"{show} {simulator_url}/__sim/listings",
+        f"{show} -H {shlex.quote('Authorization: Bearer ' + admin_token)} {api_url}/admin/workers",
+    ]
+    return "\n".join(lines)
+
+
+def _secret_line(secret: LocalSecret) -> str:
+    note = secret.describe_source()
+    if secret.source is SecretSource.ENVIRONMENT and secret.variable == "SIGNING_SECRETS":
+        note += "; set it in the shell that signs, too"
+    return f"  {secret.variable:<16} {secret.value}\n  {'':<16} ({note})"
+
+
+def banner(
+    addresses: StackAddresses,
+    secrets: Sequence[LocalSecret],
+    *,
+    python: str,
+    temporal_note: str,
+    started_temporal: bool = True,
+) -> str:
+    """The block printed when the stack is ready.
+
+    ``started_temporal=False``: a server that was already running is used, whose UI may be
+    anywhere (or nowhere).
+    """
+    admin_token = next(s.value for s in secrets if s.variable == "ADMIN_TOKEN")
+    api = addresses.api_url
+    rule = "=" * 78
+    rows = [
+        ("API", f"{api}   (docs {api}/docs)"),
+        ("Temporal", f"{addresses.temporal_address}   namespace {addresses.namespace}"),
+        ("", temporal_note),
+        ("Temporal UI", addresses.ui_url if started_temporal else "that server's own UI"),
+        (
+            "Simulator",
+            f"{addresses.simulator_url}   (listings {addresses.simulator_url}/__sim/listings)",
+        ),
+    ]
+    example = example_commands(api, addresses.simulator_url, python, admin_token)
+    return "\n".join(
+        [
+            "",
+            rule,
+            "  Marketplace Jobs: local stack is up.  Ctrl-C stops all of it.",
+            rule,
+            *(f"  {label:<12} {value}" for label, value in rows if value),
+            "",
+            "  Local-only secrets (files are reused by the next run; the environment wins):",
+            *(_secret_line(s) for s in secrets),
+            "",
+            "  Try it from another shell in this directory:",
+            "",
+            *(f"    {line}" for line in example.splitlines()),
+            rule,
+            "",
+        ]
+    )
