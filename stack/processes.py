@@ -27,6 +27,13 @@ class ProcessSpec:
     stop_timeout: float = 10.0
     # The dev server logs every poll it cancels while shutting down; none of it is news then.
     quiet_when_stopping: bool = False
+    # Stateless children (worker, API) are started again when they die: Temporal keeps the
+    # jobs, so killing the worker mid-job shows the job resume on the new one.
+    restart_on_exit: bool = False
+
+
+MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 60.0
 
 
 class StartupError(Exception):
@@ -48,6 +55,7 @@ class _Child:
     popen: subprocess.Popen[bytes]
     pump: threading.Thread | None = None
     stopping: bool = False
+    restarts: list[float] | None = None
 
 
 class Supervisor:
@@ -115,6 +123,11 @@ class Supervisor:
         cannot run, exits early or is not ready in time.
         """
         self.say(f"starting {spec.name}: {' '.join(spec.argv)}")
+        child = self._spawn(spec)
+        self._children.append(child)
+        return self._wait_ready(child)
+
+    def _spawn(self, spec: ProcessSpec) -> _Child:
         try:
             popen = subprocess.Popen(
                 list(spec.argv),
@@ -132,8 +145,7 @@ class Supervisor:
         child = _Child(spec, popen)
         child.pump = threading.Thread(target=self._pump, args=(child,), daemon=True)
         child.pump.start()
-        self._children.append(child)
-        return self._wait_ready(child)
+        return child
 
     def _wait_ready(self, child: _Child) -> bool:
         spec = child.spec
@@ -160,12 +172,33 @@ class Supervisor:
     def wait_for_exit(self) -> tuple[str, int] | None:
         """Block until a stop is requested (None) or a child exits ((name, exit code))."""
         while not self._stop.is_set():
-            for child in self._children:
+            for index, child in enumerate(self._children):
                 code = child.popen.poll()
-                if code is not None:
+                if code is None:
+                    continue
+                if not self._may_restart(child):
                     return child.spec.name, code
+                self.say(f"{child.spec.name} exited with {describe_exit(code)}; restarting it")
+                try:
+                    fresh = self._spawn(child.spec)
+                except StartupError:
+                    return child.spec.name, code
+                fresh.restarts = child.restarts
+                self._children[index] = fresh
             self._stop.wait(self._poll_interval)
         return None
+
+    def _may_restart(self, child: _Child) -> bool:
+        """Restart a restartable child unless it crash-loops (MAX_RESTARTS in the window)."""
+        if not child.spec.restart_on_exit:
+            return False
+        now = time.monotonic()
+        recent = [t for t in (child.restarts or []) if now - t < RESTART_WINDOW_SECONDS]
+        if len(recent) >= MAX_RESTARTS:
+            self.say(f"{child.spec.name} keeps exiting; giving up")
+            return False
+        child.restarts = [*recent, now]
+        return True
 
     def stop_all(self) -> None:
         """SIGTERM each child, newest first; SIGKILL any that outlives its stop_timeout."""

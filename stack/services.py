@@ -108,12 +108,14 @@ def app_specs(
             settle_seconds=2.0,
             # The worker lets running activities finish first; give it that time and a margin.
             stop_timeout=worker_grace + 5,
+            restart_on_exit=True,
         ),
         ProcessSpec(
             name="api",
             argv=[python, "-m", "api"],
             ready=http_ok(f"{addresses.api_url}/health"),
             ready_timeout=30,
+            restart_on_exit=True,
         ),
     ]
     if not worker_enabled(environ):

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -267,3 +268,59 @@ def test_the_stack_stops_its_children_and_exits_zero_on_a_stop_signal(
     assert code == 0, output
     assert not any(_alive(pid) for pid in pids)
     assert output.index("second stopped") < output.index("first stopped")
+
+
+COUNTS_STARTS_THEN_EXITS = """
+import pathlib, sys, time
+log = pathlib.Path(sys.argv[1])
+with log.open("a") as f:
+    f.write("start\\n")
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_restartable_child_is_started_again_when_it_dies(tmp_path: Path):
+    """Killing the worker under `make run` must not take the stack down: it comes back."""
+    supervisor, out = _supervisor(tmp_path)
+    starts = tmp_path / "starts.log"
+    spec = ProcessSpec(
+        name="worker",
+        argv=_python(COUNTS_STARTS_THEN_EXITS, str(starts), "30"),
+        settle_seconds=0.1,
+        restart_on_exit=True,
+    )
+    try:
+        assert supervisor.start(spec)
+        first = supervisor._children[0].popen
+        first.kill()
+        first.wait()
+        waiter = threading.Thread(target=supervisor.wait_for_exit, daemon=True)
+        waiter.start()
+        deadline = time.monotonic() + 10
+        while starts.read_text().count("start") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert starts.read_text().count("start") == 2
+        assert supervisor.running == ["worker"]
+        assert "worker exited with signal SIGKILL; restarting it" in out.getvalue()
+    finally:
+        supervisor.request_stop()
+        supervisor.stop_all()
+
+
+def test_a_crash_looping_child_is_given_up(tmp_path: Path):
+    supervisor, out = _supervisor(tmp_path)
+    starts = tmp_path / "starts.log"
+    spec = ProcessSpec(
+        name="worker",
+        argv=_python(COUNTS_STARTS_THEN_EXITS, str(starts), "0.3"),
+        settle_seconds=0.1,
+        restart_on_exit=True,
+    )
+    try:
+        assert supervisor.start(spec)
+        exited = supervisor.wait_for_exit()
+        assert exited is not None and exited[0] == "worker"
+        assert starts.read_text().count("start") == 6, "first start + MAX_RESTARTS"
+        assert "worker keeps exiting; giving up" in out.getvalue()
+    finally:
+        supervisor.stop_all()
