@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.gateway import JobGateway
 from api.problems import install_problem_handlers, problem_response
-from api.routes import health, jobs
+from api.routes import admin, health, jobs
 from config.settings import Settings, load_settings
 from config.temporal import connect, is_connect_failure
 
@@ -59,5 +59,6 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         return problem_response(500, "internal error; the request was not applied")
 
     app.include_router(jobs.router)
+    app.include_router(admin.router)
     app.include_router(health.router)
     return app

@@ -22,7 +22,7 @@ from config.settings import Settings
 from domain.canonical import fingerprint, input_hash
 from domain.job import JobEvent, JobInput, JobView, initial_view
 from domain.marketplaces import ALL_MARKETPLACES, JOB_TASK_QUEUE
-from domain.messages import SignedInput
+from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.signed_content import signed_content
 from domain.status import SETTLED_JOB_STATUSES, JobStatus
 from workflows.job import JobWorkflow
@@ -223,6 +223,41 @@ class JobGateway:
         finally:
             result.cancel()
         return await self.view(handle.id)
+
+    # -- admin --------------------------------------------------------------------------
+
+    async def cancel(self, job_id: str, reason: str) -> JobHandle:
+        view = await self.view(job_id)
+        if view.status in (JobStatus.COMPLETED, JobStatus.CANCELLED):
+            raise ProblemError(409, f"job {job_id} is {view.status.value}; nothing to cancel")
+        handle = self.handle(job_id)
+        await self._signal_open(handle, JobWorkflow.cancel, CancelRequest(reason=reason))
+        log.info("cancel requested job_id=%s", job_id)
+        return handle
+
+    async def retry(self, job_id: str, reason: str) -> JobView:
+        view = await self.view(job_id)
+        if view.status is not JobStatus.FAILED:
+            raise ProblemError(409, f"job {job_id} is {view.status.value}, not failed")
+        if view.retry_count >= view.max_retries:
+            raise ProblemError(
+                409,
+                f"job {job_id} has used all {view.max_retries} retries",
+                retry_count=view.retry_count,
+            )
+        handle = self.handle(job_id)
+        await self._signal_open(handle, JobWorkflow.retry, RetryRequest(reason=reason))
+        log.info("retry requested job_id=%s", job_id)
+        return await self.view(job_id)
+
+    async def _signal_open(self, handle: JobHandle, signal: Any, arg: Any) -> None:
+        """Signal a workflow that must still be open; a closed one is a 409, not a 500."""
+        try:
+            await handle.signal(signal, arg)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise ProblemError(409, f"job {handle.id} is closed") from None
+            raise
 
 
 def _not_found(job_id: str) -> ProblemError:

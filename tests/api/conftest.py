@@ -22,6 +22,8 @@ from domain.signed_content import signed_content
 from tests.support.simulator import sim, simulator_url  # noqa: F401 - fixtures
 from worker import build_workers, run_workers
 
+ADMIN_TOKEN = "admin-" + base64.urlsafe_b64encode(os.urandom(24)).decode()
+
 
 @dataclass
 class Keys:
@@ -60,6 +62,7 @@ def keys() -> Keys:
 def api_settings(keys: Keys, simulator_url: str) -> Settings:  # noqa: F811
     return Settings(
         simulator_url=simulator_url,
+        admin_token=ADMIN_TOKEN,
         signing_secrets=" ".join(keys.hmac_secrets),
         signing_public_keys=keys.ed25519_public,
         provide_input_wait=15,
