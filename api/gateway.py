@@ -8,8 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -144,7 +143,7 @@ class JobGateway:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise _not_found(job_id) from None
             raise
-        return await description.memo()
+        return dict(await description.memo())
 
     async def _view_from_memo(self, job_id: str) -> JobView:
         memo = await self._memo(job_id)
@@ -183,7 +182,7 @@ class JobGateway:
             raise ProblemError(403, "no valid signature for this job_id and data")
         memo = await description.memo()
         status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
-        if description.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+        if description.status != WorkflowExecutionStatus.RUNNING:
             status = memo.get("status", "closed")
         if status != JobStatus.AWAITING_PAYMENT.value:
             raise ProblemError(409, f"job {request.job_id} is {status}, not awaiting_payment")
@@ -203,7 +202,7 @@ class JobGateway:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
-        result = asyncio.ensure_future(handle.result())
+        result: asyncio.Future[JobView] = asyncio.ensure_future(handle.result())
         interval = 0.2
         try:
             while True:

@@ -19,13 +19,19 @@ async def connect(settings: Settings, *, identity: str | None = None, lazy: bool
     ``lazy=True`` returns at once and connects on first use (the gateway starts, and answers
     ``/ready`` with 503, while the cluster is still coming up).
     """
-    kwargs = {"identity": identity} if identity else {}
+    if identity:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+            lazy=lazy,
+            identity=identity,
+        )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         lazy=lazy,
-        **kwargs,
     )
 
 

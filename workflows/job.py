@@ -284,5 +284,8 @@ def _marketplace_error(err: ActivityError, *, cancelled: bool) -> JobError:
         code = ERROR_CODES.get(cause.type or "", "marketplace_error")
         return JobError(code=code, message=cause.message, retryable=not cause.non_retryable)
     if isinstance(cause, ActivityTimeoutError):
-        return JobError(code="timeout", message=f"marketplace call timed out ({cause.type.name})")
+        return JobError(
+            code="timeout",
+            message=f"marketplace call timed out ({cause.type.name if cause.type else 'unknown'})",
+        )
     return JobError(code="marketplace_error", message=str(cause or err))

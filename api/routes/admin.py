@@ -15,7 +15,7 @@ from api.workers import describe_pollers
 from domain.job import JobView
 from domain.status import SETTLED_JOB_STATUSES
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 router = APIRouter(
     tags=["admin"],
     dependencies=[Depends(require_admin)],

@@ -20,7 +20,7 @@ Gateway = Annotated[JobGateway, Depends(get_gateway)]
 JobIdPath = Annotated[str, Path(min_length=1, max_length=255, description="The job ID.")]
 MAX_PREFER_WAIT = 300.0
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
