@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -44,3 +45,7 @@ def test_job_goes_from_start_to_one_listing_per_marketplace(tmp_path: Path):
         assert view["result"]["vinted"]["listing_id"] == str(vinted[0]["item_id"])
         worker_log = stack.logs("worker") + stack.logs("api")
         assert SECRET not in worker_log, "the signing secret never appears in logs"
+        assert signature not in worker_log, "nor does the signature"
+        # SIGTERM: the worker shuts down gracefully and exits 0.
+        assert stack.stop("worker", signal.SIGTERM) == 0
+        assert "worker stopped" in stack.logs("worker")
