@@ -63,6 +63,8 @@ def api_settings(keys: Keys, simulator_url: str) -> Settings:  # noqa: F811
     return Settings(
         simulator_url=simulator_url,
         admin_token=ADMIN_TOKEN,
+        # Short, so the timeout fault scenarios finish in seconds.
+        marketplace_http_timeout=2.0,
         signing_secrets=" ".join(keys.hmac_secrets),
         signing_public_keys=keys.ed25519_public,
         provide_input_wait=15,
