@@ -19,7 +19,7 @@ from api.schemas import ProvideInputRequest, StartJobRequest
 from api.signatures import verify_signature
 from config.settings import Settings
 from domain.canonical import fingerprint, input_hash
-from domain.job import JobEvent, JobInput, JobView, initial_view
+from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
 from domain.marketplaces import ALL_MARKETPLACES, JOB_TASK_QUEUE
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.signed_content import signed_content
@@ -75,7 +75,16 @@ class JobGateway:
             created_at=now,
             pay_by_time=now + self.settings.payment_timeout,
             max_retries=self.settings.job_max_retries,
+            retry_window=self.settings.retry_window,
             request_fingerprint=request_fingerprint,
+            publish_retry={
+                m: PublishRetry(
+                    initial_interval=self.settings.publish_retry_initial_interval,
+                    maximum_interval=self.settings.publish_retry_maximum_interval,
+                    maximum_attempts=self.settings.max_attempts(m),
+                )
+                for m in (request.marketplaces or ALL_MARKETPLACES)
+            },
         )
         view = initial_view(job_input)
         try:

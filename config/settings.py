@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     # Jobs
     payment_timeout: timedelta = timedelta(hours=12)
     job_max_retries: int = Field(default=3, ge=0, le=100)
+    retry_window: timedelta = timedelta(days=7)
+
+    # Publish retry policy per marketplace (429/5xx/timeouts; 4xx are never retried)
+    ebay_max_attempts: int = Field(default=6, ge=1, le=100)
+    etsy_max_attempts: int = Field(default=6, ge=1, le=100)
+    vinted_max_attempts: int = Field(default=6, ge=1, le=100)
+    publish_retry_initial_interval: timedelta = timedelta(seconds=1)
+    publish_retry_maximum_interval: timedelta = timedelta(seconds=60)
 
     # Worker
     worker_enabled: bool = True
@@ -139,7 +147,13 @@ class Settings(BaseSettings):
     def _empty_token_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("payment_timeout", mode="before")
+    @field_validator(
+        "payment_timeout",
+        "retry_window",
+        "publish_retry_initial_interval",
+        "publish_retry_maximum_interval",
+        mode="before",
+    )
     @classmethod
     def _parse_timeout(cls, value: Any) -> timedelta:
         return parse_duration(value)
@@ -166,6 +180,13 @@ class Settings(BaseSettings):
             Marketplace.EBAY: f"{root}/ebay/sell/inventory/v1",
             Marketplace.ETSY: f"{root}/etsy/v3/application",
             Marketplace.VINTED: f"{root}/vinted/api/v1",
+        }[marketplace]
+
+    def max_attempts(self, marketplace: Marketplace) -> int:
+        return {
+            Marketplace.EBAY: self.ebay_max_attempts,
+            Marketplace.ETSY: self.etsy_max_attempts,
+            Marketplace.VINTED: self.vinted_max_attempts,
         }[marketplace]
 
     def rate_limit(self, marketplace: Marketplace) -> float:

@@ -57,6 +57,17 @@ class JobEvent(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class PublishRetry(BaseModel):
+    """How one marketplace's publish activity is retried (becomes a Temporal RetryPolicy)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    initial_interval: timedelta = timedelta(seconds=1)
+    backoff_coefficient: float = 2.0
+    maximum_interval: timedelta = timedelta(seconds=60)
+    maximum_attempts: int = 6
+
+
 class JobInput(BaseModel):
     """What the gateway starts ``JobWorkflow`` with. Add fields with defaults only."""
 
@@ -73,6 +84,8 @@ class JobInput(BaseModel):
     max_retries: int = 3
     retry_window: timedelta = timedelta(days=7)
     request_fingerprint: str | None = None
+    publish_retry: dict[Marketplace, PublishRetry] = Field(default_factory=dict)
+    """Per marketplace, from the gateway's settings; absent entries use the defaults."""
 
 
 class JobView(BaseModel):

@@ -11,7 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.job import Job, JobError, JobEvent, JobInput, JobView
+    from domain.job import Job, JobError, JobEvent, JobInput, JobView, PublishRetry
     from domain.marketplace_errors import ERROR_CODES, NON_RETRYABLE_ERROR_TYPES
     from domain.marketplaces import (
         Marketplace,
@@ -28,17 +28,19 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.status import JobStatus, MarketplaceStatus
 
-# One policy per marketplace: eBay quotas are daily, Vinted is slow and asynchronous.
-PUBLISH_RETRY_POLICIES: dict[Marketplace, RetryPolicy] = {
-    marketplace: RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=60),
-        maximum_attempts=6,
+
+def publish_retry_policy(spec: PublishRetry) -> RetryPolicy:
+    """The retry policy of one marketplace's publish activity; 4xx validation and auth errors
+    are never retried (the activities also raise them as non-retryable)."""
+    return RetryPolicy(
+        initial_interval=spec.initial_interval,
+        backoff_coefficient=spec.backoff_coefficient,
+        maximum_interval=spec.maximum_interval,
+        maximum_attempts=spec.maximum_attempts,
         non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
     )
-    for marketplace in Marketplace
-}
+
+
 PUBLISH_START_TO_CLOSE = timedelta(minutes=2)
 PUBLISH_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 PUBLISH_SCHEDULE_TO_CLOSE = timedelta(minutes=30)
@@ -167,7 +169,9 @@ class JobWorkflow:
                 start_to_close_timeout=PUBLISH_START_TO_CLOSE,
                 schedule_to_close_timeout=PUBLISH_SCHEDULE_TO_CLOSE,
                 heartbeat_timeout=PUBLISH_HEARTBEAT_TIMEOUT,
-                retry_policy=PUBLISH_RETRY_POLICIES[marketplace],
+                retry_policy=publish_retry_policy(
+                    self._job.input.publish_retry.get(marketplace, PublishRetry())
+                ),
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 summary=f"publish {self._job.input.listing.sku} to {marketplace.value}",
             )

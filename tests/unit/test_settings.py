@@ -129,3 +129,13 @@ def test_api_with_a_bad_setting_exits_nonzero_with_one_line():
     result = _run(["-m", "api"], {"PROVIDE_INPUT_WAIT": "forever"})
     assert result.returncode == 2
     assert result.stderr.strip().startswith("configuration error: PROVIDE_INPUT_WAIT:")
+
+
+def test_retry_settings_parse_durations_and_attempts(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("RETRY_WINDOW", "P2D")
+    monkeypatch.setenv("VINTED_MAX_ATTEMPTS", "9")
+    monkeypatch.setenv("PUBLISH_RETRY_MAXIMUM_INTERVAL", "PT5M")
+    settings = load_settings()
+    assert settings.retry_window == timedelta(days=2)
+    assert settings.max_attempts("vinted") == 9 and settings.max_attempts("ebay") == 6
+    assert settings.publish_retry_maximum_interval == timedelta(minutes=5)

@@ -157,3 +157,20 @@ async def test_retry_signal_is_ignored_unless_failed(time_env: WorkflowEnvironme
         events = await handle.query(JobWorkflow.events)
     assert final.status is JobStatus.COMPLETED and final.retry_count == 0
     assert "retry.ignored" in [e.type for e in events]
+
+
+async def test_publish_retry_policy_comes_from_the_job_input(time_env: WorkflowEnvironment):
+    """Per-marketplace retry policy (EBAY_MAX_ATTEMPTS, ...): eBay may try twice only."""
+    from domain.job import PublishRetry
+
+    stand_ins = StandInMarketplaces(behaviours={Marketplace.EBAY: Behaviour(fail_times=99)})
+    async with running_workers(time_env.client, stand_ins):
+        inp = job_input(now=await time_env.get_current_time(), max_retries=0)
+        inp.publish_retry[Marketplace.EBAY] = PublishRetry(maximum_attempts=2)
+        handle = await start_job(time_env.client, inp)
+        await handle.signal(JobWorkflow.provide_input, _signed())
+        view = await handle.result()
+    assert view.status is JobStatus.FAILED
+    ebay = view.marketplaces[Marketplace.EBAY]
+    assert ebay.attempts == 2 and len(stand_ins.calls[Marketplace.EBAY]) == 2
+    assert ebay.error is not None and ebay.error.code == "unavailable" and ebay.error.retryable
