@@ -53,8 +53,11 @@ def build_workers(
                 client,
                 task_queue=marketplace_task_queue(marketplace),
                 activities=[activity],
-                # Enforced by the server for the whole queue, across all worker processes.
+                # Enforced by the server for the whole queue, across all worker processes; its
+                # token buckets (one per queue partition) can let a fresh queue burst, so each
+                # worker also caps itself, which makes a single worker exact.
                 max_task_queue_activities_per_second=settings.rate_limit(marketplace),
+                max_activities_per_second=settings.rate_limit(marketplace),
                 max_concurrent_activities=settings.marketplace_max_concurrent_activities,
                 # Cancellation reaches an activity only in a heartbeat response; without this cap
                 # heartbeats are sent at 80 % of heartbeat_timeout, so a cancel would take ~24 s.
