@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from typing import Any
 
 import httpx
 from temporalio import activity
 
 from activities.http_errors import (
+    MARKETPLACE_AUTH_ERROR,
     MARKETPLACE_UNAVAILABLE,
     error_for_response,
     marketplace_error,
@@ -22,6 +25,7 @@ MARKETPLACE = Marketplace.EBAY
 FORMAT = "FIXED_PRICE"
 OFFER_EXISTS = 25002
 NO_OFFER = 25713
+INVALID_TOKEN = 1001
 
 CONDITIONS: dict[Condition, str] = {
     Condition.NEW: "NEW",
@@ -106,6 +110,11 @@ def _error_ids(response: httpx.Response) -> list[tuple[int | None, dict[str, str
     return found
 
 
+def _basic_auth(settings: Settings) -> str:
+    credentials = f"{settings.ebay_client_id}:{settings.ebay_client_secret.get_secret_value()}"
+    return "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
+
+
 class EbayActivities:
     """eBay Sell Inventory calls; one instance (and HTTP client) per worker."""
 
@@ -113,6 +122,9 @@ class EbayActivities:
         self.settings = settings
         self.http = http
         self.base_url = settings.base_url(MARKETPLACE)
+        # The user token in use; replaced by a refresh, shared by every activity of the worker.
+        self._token = settings.ebay_token.get_secret_value()
+        self._token_lock = asyncio.Lock()
 
     @activity.defn(name=publish_activity_name(MARKETPLACE))
     async def publish_to_ebay(self, request: PublishRequest) -> PublishResult:
@@ -196,17 +208,70 @@ class EbayActivities:
         params: dict[str, str] | None = None,
         expected: tuple[int, ...] = (),
     ) -> httpx.Response:
-        headers = {
-            "Authorization": f"Bearer {self.settings.ebay_token.get_secret_value()}",
-            "Content-Language": self.settings.ebay_content_language,
-            "Accept": "application/json",
-        }
-        request = self.http.build_request(
-            method, f"{self.base_url}{path}", json=json, params=params, headers=headers
-        )
-        return await send(
-            self.http, request, marketplace=MARKETPLACE, operation=operation, expected=expected
-        )
+        for refreshed in (False, True):
+            token = self._token
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Language": self.settings.ebay_content_language,
+                "Accept": "application/json",
+            }
+            request = self.http.build_request(
+                method, f"{self.base_url}{path}", json=json, params=params, headers=headers
+            )
+            response = await send(
+                self.http,
+                request,
+                marketplace=MARKETPLACE,
+                operation=operation,
+                expected=(*expected, 401),
+            )
+            expired = response.status_code == 401 and any(
+                error_id == INVALID_TOKEN for error_id, _ in _error_ids(response)
+            )
+            if not expired or refreshed or self.settings.ebay_refresh_token is None:
+                break
+            # 401 errorId 1001: refresh the user token once, then try the call once more.
+            await self._refresh_token(token)
+        if response.status_code == 401 and 401 not in expected:
+            raise error_for_response(MARKETPLACE, operation, response)
+        return response
+
+    async def _refresh_token(self, stale: str) -> None:
+        """Mint a new user token with the refresh_token grant (one refresh for all callers)."""
+        async with self._token_lock:
+            if self._token != stale:
+                return  # another activity refreshed it meanwhile
+            refresh = self.settings.ebay_refresh_token
+            assert refresh is not None
+            activity.heartbeat({"step": "refresh_token"})
+            request = self.http.build_request(
+                "POST",
+                self.settings.ebay_token_url(),
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh.get_secret_value(),
+                    "scope": self.settings.ebay_oauth_scope,
+                },
+                headers={"Authorization": _basic_auth(self.settings)},
+            )
+            response = await send(
+                self.http,
+                request,
+                marketplace=MARKETPLACE,
+                operation="refresh_token",
+                expected=(400,),
+            )
+            if response.status_code == 400:
+                # invalid_grant: the refresh token itself is revoked; no retry can fix that.
+                raise marketplace_error(
+                    MARKETPLACE,
+                    "refresh_token",
+                    MARKETPLACE_AUTH_ERROR,
+                    str(response.json().get("error", "invalid_grant")),
+                    status=400,
+                )
+            self._token = str(response.json()["access_token"])
+            activity.logger.info("ebay user token refreshed")
 
     def _result(self, listing_id: str, *, reused: bool) -> PublishResult:
         return PublishResult(

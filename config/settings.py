@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     simulator_url: str = DEFAULT_SIMULATOR_URL
     ebay_base_url: str | None = None
     ebay_token: SecretStr = SecretStr("sim-ebay-user-token")
+    # OAuth refresh (refresh_token grant): unset EBAY_REFRESH_TOKEN means no refresh, and a
+    # 401 errorId 1001 fails the marketplace at once.
+    ebay_oauth_url: str | None = None
+    ebay_client_id: str = "sim-ebay-client"
+    ebay_client_secret: SecretStr = SecretStr("sim-ebay-client-secret")
+    ebay_refresh_token: SecretStr | None = SecretStr("sim-ebay-refresh-token")
+    ebay_oauth_scope: str = "https://api.ebay.com/oauth/api_scope/sell.inventory"
     ebay_marketplace_id: str = "EBAY_DE"
     ebay_content_language: str = "en-US"
     ebay_category_id: str = "57988"
@@ -158,7 +165,14 @@ class Settings(BaseSettings):
     def _parse_timeout(cls, value: Any) -> timedelta:
         return parse_duration(value)
 
-    @field_validator("simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url")
+    @field_validator("ebay_refresh_token", mode="before")
+    @classmethod
+    def _empty_refresh_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator(
+        "simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url", "ebay_oauth_url"
+    )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -181,6 +195,11 @@ class Settings(BaseSettings):
             Marketplace.ETSY: f"{root}/etsy/v3/application",
             Marketplace.VINTED: f"{root}/vinted/api/v1",
         }[marketplace]
+
+    def ebay_token_url(self) -> str:
+        return (
+            self.ebay_oauth_url or f"{self.simulator_url.rstrip('/')}/ebay/identity/v1/oauth2/token"
+        )
 
     def max_attempts(self, marketplace: Marketplace) -> int:
         return {

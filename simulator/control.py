@@ -34,6 +34,12 @@ async def listings(request: Request) -> dict[str, list[dict[str, Any]]]:
     return sim_state(request).listings_view()
 
 
+@router.post("/ebay/expire_tokens")
+async def expire_ebay_tokens(request: Request) -> dict[str, int]:
+    """Make every eBay access token issued so far invalid (the next call gets 401 1001)."""
+    return {"expired": sim_state(request).expire_ebay_tokens()}
+
+
 @router.post("/faults", status_code=201)
 async def add_fault(request: Request, rule: FaultRule) -> dict[str, Any]:
     return sim_state(request).faults.add(rule).view()

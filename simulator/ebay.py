@@ -20,9 +20,11 @@ _INVALID_TOKEN = "Invalid access token. Check the value of the Authorization HTT
 
 
 def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | None:
-    expected = f"Bearer {sim.settings.ebay_token.get_secret_value()}"
-    given = request.headers.get("authorization", "")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    # Compare against every accepted token, without an early exit.
+    valid = scheme == "Bearer"
+    valid &= any([hmac.compare_digest(token.encode(), t.encode()) for t in sim.ebay_tokens])
+    if not valid:
         return ebay_error(401, 1001, _INVALID_TOKEN, domain="OAuth")
     return None
 

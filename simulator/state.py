@@ -110,6 +110,8 @@ class SimState:
         self.etsy_calls_today = 0
         self.etsy_second = (0, 0)
         self._counters: dict[str, int] = {}
+        # Accepted eBay user tokens: the configured one, plus any the OAuth route mints.
+        self.ebay_tokens: set[str] = {self.settings.ebay_token.get_secret_value()}
         # Wake every connection a ``timeout`` fault is holding, so tests never wait them out.
         self._release.set()
         self._release = asyncio.Event()
@@ -126,6 +128,17 @@ class SimState:
             await asyncio.wait_for(release.wait(), timeout=seconds)
         except TimeoutError:
             pass
+
+    def issue_ebay_token(self) -> str:
+        token = f"sim-ebay-access-{self.next_id('ebay_token', 1)}"
+        self.ebay_tokens.add(token)
+        return token
+
+    def expire_ebay_tokens(self) -> int:
+        """Every token issued so far stops working (401 errorId 1001), as when they expire."""
+        expired = len(self.ebay_tokens)
+        self.ebay_tokens.clear()
+        return expired
 
     def log_call(self, marketplace: str, operation: str, method: str, path: str) -> dict[str, Any]:
         entry: dict[str, Any] = {

@@ -121,3 +121,55 @@ async def test_publish_validation_error_is_not_retryable(
     assert failure.value.non_retryable
     assert "25012" in failure.value.message
     assert await sim.live_listings("ebay", "x") == []
+
+
+async def test_expired_token_is_refreshed_once_and_the_call_succeeds(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    """401 errorId 1001: one refresh_token grant, then the call goes through."""
+    activities = EbayActivities(settings, http)
+    await Attempts(activities.publish_to_ebay, EBAY).run(publish_request(EBAY))
+    await sim.expire_ebay_tokens()
+    second = publish_request(EBAY)
+    result = await Attempts(activities.publish_to_ebay, EBAY).run(second)
+    [live] = await sim.live_listings("ebay", second.listing.sku)
+    assert result.listing_id == str(live["listingId"])
+    assert len(await sim.calls("ebay", "refresh_token")) == 1
+    third = publish_request(EBAY)
+    await Attempts(activities.publish_to_ebay, EBAY).run(third)
+    assert len(await sim.calls("ebay", "refresh_token")) == 1, "the new token is kept"
+
+
+async def test_a_401_after_the_refresh_is_not_retried(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    await sim.add_fault("ebay", "auth", times=2)
+    with pytest.raises(ApplicationError) as failure:
+        await _attempts(settings, http).run(publish_request(EBAY))
+    assert failure.value.type == "MarketplaceAuthError" and failure.value.non_retryable
+    assert len(await sim.calls("ebay", "refresh_token")) == 1, "refreshed exactly once"
+
+
+async def test_without_a_refresh_token_an_expired_token_fails_at_once(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    no_refresh = settings.model_copy(update={"ebay_refresh_token": None})
+    await sim.expire_ebay_tokens()
+    with pytest.raises(ApplicationError) as failure:
+        await _attempts(no_refresh, http).run(publish_request(EBAY))
+    assert failure.value.type == "MarketplaceAuthError" and failure.value.non_retryable
+    assert await sim.calls("ebay", "refresh_token") == []
+
+
+async def test_a_revoked_refresh_token_is_an_auth_error_without_secrets(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    from pydantic import SecretStr
+
+    revoked = settings.model_copy(update={"ebay_refresh_token": SecretStr("revoked-refresh-42")})
+    await sim.expire_ebay_tokens()
+    with pytest.raises(ApplicationError) as failure:
+        await _attempts(revoked, http).run(publish_request(EBAY))
+    assert failure.value.type == "MarketplaceAuthError" and failure.value.non_retryable
+    assert "invalid_grant" in failure.value.message
+    assert "revoked-refresh-42" not in failure.value.message

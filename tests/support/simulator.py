@@ -124,6 +124,10 @@ class SimulatorControl:
         result: dict[str, Any] = await self._call("POST", "/faults", body)
         return result
 
+    async def expire_ebay_tokens(self) -> None:
+        """Every eBay access token issued so far stops working (401 errorId 1001)."""
+        await self._call("POST", "/ebay/expire_tokens")
+
     async def set_latency(self, delay_ms: int) -> None:
         await self._call("POST", "/latency", {"delay_ms": delay_ms})
 
