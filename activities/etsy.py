@@ -151,8 +151,13 @@ class EtsyActivities:
         return found
 
     async def _find_existing(self, listing: Listing, marker: str) -> dict[str, Any] | None:
-        """Page through active then draft listings: ours by SKU, else an orphan draft."""
-        orphan: dict[str, Any] | None = None
+        """Ours: the listing with our SKU (active first), else an orphan draft with our marker.
+
+        Any other orphan draft with our marker (left by an attempt that ran on after its
+        timeout) is deleted, so no orphan drafts remain.
+        """
+        by_sku: list[dict[str, Any]] = []
+        orphans: list[dict[str, Any]] = []
         for state in ("active", "draft"):
             offset = 0
             while True:
@@ -167,15 +172,21 @@ class EtsyActivities:
                 results: list[dict[str, Any]] = page.get("results") or []
                 for candidate in results:
                     if listing.sku in (candidate.get("skus") or []):
-                        return candidate
-                    if orphan is None and is_orphan_of(candidate, marker):
-                        orphan = candidate
+                        by_sku.append(candidate)
+                    elif is_orphan_of(candidate, marker):
+                        orphans.append(candidate)
                 offset += len(results)
                 if not results or offset >= int(page.get("count", 0)):
                     break
-        if orphan is not None:
-            activity.logger.info("etsy adopting orphan draft %s", orphan["listing_id"])
-        return orphan
+        ours = by_sku[0] if by_sku else (orphans.pop(0) if orphans else None)
+        if ours is not None and not by_sku:
+            activity.logger.info("etsy adopting orphan draft %s", ours["listing_id"])
+        for extra in orphans:
+            activity.logger.info("etsy deleting orphan draft %s", extra["listing_id"])
+            await self._call(
+                "delete_listing", "DELETE", f"/listings/{int(extra['listing_id'])}", expected=(404,)
+            )
+        return ours
 
     async def _create_draft(self, listing: Listing, marker: str) -> dict[str, Any]:
         response = await self._call(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.etsy import EtsyActivities
+from activities.etsy import EtsyActivities, draft_form, draft_marker
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 from tests.activities.harness import Attempts, publish_request
@@ -142,3 +144,43 @@ async def test_price_below_etsy_minimum_is_a_validation_error(
     assert failure.value.non_retryable
     assert "Price" in failure.value.message
     assert (await sim.listings())["etsy"] == []
+
+
+async def _orphan_draft(settings: Settings, http: httpx.AsyncClient, request: Any) -> int:
+    """A draft carrying this request's marker and no SKU: what a lost create leaves behind."""
+    response = await http.post(
+        f"{settings.base_url(ETSY)}/shops/{settings.etsy_shop_id}/listings",
+        data=draft_form(request.listing, settings, draft_marker(request.idempotency_key)),
+        headers={
+            "x-api-key": settings.etsy_api_key.get_secret_value(),
+            "Authorization": f"Bearer {settings.etsy_access_token.get_secret_value()}",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["listing_id"])
+
+
+async def test_extra_orphan_drafts_of_ours_are_deleted(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    """Two drafts with our marker (an abandoned attempt ran on): one is adopted and
+    activated, the other deleted; no orphan drafts remain."""
+    request = publish_request(ETSY)
+    first = await _orphan_draft(settings, http, request)
+    second = await _orphan_draft(settings, http, request)
+    result = await _attempts(settings, http).run(request)
+    assert result.listing_id in {str(first), str(second)}
+    assert len(await sim.live_listings("etsy", request.listing.sku)) == 1
+    assert await sim.drafts("etsy") == []
+    assert len(await sim.calls("etsy", "delete_listing")) == 1
+
+
+async def test_an_orphan_draft_next_to_our_live_listing_is_deleted(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    request = publish_request(ETSY)
+    first = await _attempts(settings, http).run(request)
+    await _orphan_draft(settings, http, request)
+    again = await _attempts(settings, http).run(request)
+    assert again.listing_id == first.listing_id and again.reused_existing
+    assert await sim.drafts("etsy") == []
