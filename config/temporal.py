@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from config.codec import data_converter
+from config.metrics import temporal_runtime
 from config.settings import Settings
 
 log = logging.getLogger("temporal")
@@ -17,21 +19,21 @@ async def connect(settings: Settings, *, identity: str | None = None, lazy: bool
     """Connect to the cluster named by ``TEMPORAL_ADDRESS`` / ``TEMPORAL_NAMESPACE``.
 
     ``lazy=True`` returns at once and connects on first use (the gateway starts, and answers
-    ``/ready`` with 503, while the cluster is still coming up).
+    ``/ready`` with 503, while the cluster is still coming up). Every client gets the same data
+    converter (pydantic + payload encryption) and the process's metrics runtime.
     """
+    options: dict[str, Any] = {}
     if identity:
-        return await Client.connect(
-            settings.temporal_address,
-            namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
-            lazy=lazy,
-            identity=identity,
-        )
+        options["identity"] = identity
+    runtime = temporal_runtime(settings)
+    if runtime is not None:
+        options["runtime"] = runtime
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         lazy=lazy,
+        **options,
     )
 
 
