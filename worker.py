@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from config.logging_setup import configure_logging
+from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
 from config.settings import ConfigurationError, Settings, load_settings
 from config.temporal import connect_with_retry
@@ -102,6 +103,8 @@ async def serve(settings: Settings) -> None:
             ",".join(queues),
             {m.value: settings.rate_limit(m) for m in Marketplace},
         )
+        if bind_address := metrics_bind_address(settings):
+            log.info("sdk metrics at http://%s/metrics", bind_address)
         await run_workers(workers, stop)
     log.info("worker stopped")
 
@@ -118,6 +121,7 @@ def main() -> None:
         log.info("WORKER_ENABLED=false: this worker will not poll any task queue; exiting")
         exit_process(0)
         return
+    serve_sdk_metrics()
     try:
         asyncio.run(serve(settings))
     except Exception:

@@ -11,12 +11,16 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.gateway import JobGateway
+from api.limits import BodySizeLimit
+from api.metrics import install_metrics
 from api.problems import install_problem_handlers, problem_response
-from api.routes import admin, health, jobs
+from api.routes import admin, health, jobs, mip003, webhooks
+from api.routes.codec import router as codec_router
 from config.settings import Settings, load_settings
 from config.temporal import connect, is_connect_failure
 
 log = logging.getLogger("api")
+CODEC_MAX_BODY_BYTES = 16 * 1_048_576
 
 
 def create_app(client: Client | None = None, settings: Settings | None = None) -> FastAPI:
@@ -43,6 +47,13 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
     app.state.settings = settings
     app.state.gateway = None
     install_problem_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        # Temporal payloads reach 2 MB; the codec routes carry several of them, base64-encoded.
+        per_prefix={"/codec/": max(settings.max_body_bytes, CODEC_MAX_BODY_BYTES)},
+    )
+    install_metrics(app)
 
     @app.exception_handler(RPCError)
     async def _temporal_unavailable(_request, exc: RPCError):  # type: ignore[no-untyped-def]
@@ -59,6 +70,9 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         return problem_response(500, "internal error; the request was not applied")
 
     app.include_router(jobs.router)
+    app.include_router(webhooks.router)
+    app.include_router(mip003.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    app.include_router(codec_router)
     return app

@@ -29,7 +29,6 @@ from workflows.job import JobWorkflow
 log = logging.getLogger("api.gateway")
 
 JobHandle = WorkflowHandle[JobWorkflow, JobView]
-STATUS_QUERY_TIMEOUT = timedelta(seconds=5)
 
 
 def _utcnow() -> datetime:
@@ -44,6 +43,12 @@ class JobGateway:
         self.settings = settings
         self._hmac_keys = settings.signing_keys()
         self._public_keys = settings.public_keys()
+        self._query_timeout = timedelta(seconds=settings.status_query_timeout)
+
+    def signature_valid(self, content: bytes, signature: str) -> bool:
+        return verify_signature(
+            content, signature, hmac_keys=self._hmac_keys, public_keys=self._public_keys
+        )
 
     def handle(self, job_id: str) -> JobHandle:
         return self.client.get_workflow_handle_for(JobWorkflow.run, job_id)
@@ -125,7 +130,7 @@ class JobGateway:
         """The job view from the status query; from the memo when no worker answers."""
         try:
             return await self.handle(job_id).query(
-                JobWorkflow.status, rpc_timeout=STATUS_QUERY_TIMEOUT
+                JobWorkflow.status, rpc_timeout=self._query_timeout
             )
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
@@ -138,7 +143,7 @@ class JobGateway:
     async def events(self, job_id: str) -> list[JobEvent]:
         try:
             return await self.handle(job_id).query(
-                JobWorkflow.events, rpc_timeout=STATUS_QUERY_TIMEOUT
+                JobWorkflow.events, rpc_timeout=self._query_timeout
             )
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
@@ -181,12 +186,7 @@ class JobGateway:
             content = signed_content(request.job_id, request.data)
         except ValueError as err:
             raise ProblemError(422, f"data: {err}") from None
-        if not verify_signature(
-            content,
-            request.signature,
-            hmac_keys=self._hmac_keys,
-            public_keys=self._public_keys,
-        ):
+        if not self.signature_valid(content, request.signature):
             log.info("provide_input rejected job_id=%s: no valid signature", request.job_id)
             raise ProblemError(403, "no valid signature for this job_id and data")
         memo = await description.memo()
@@ -257,6 +257,34 @@ class JobGateway:
         await self._signal_open(handle, JobWorkflow.retry, RetryRequest(reason=reason))
         log.info("retry requested job_id=%s", job_id)
         return await self.view(job_id)
+
+    # -- payment webhooks -------------------------------------------------------------------
+
+    async def confirm_payment(self, job_id: str, signed_input: SignedInput) -> bool:
+        """Apply a verified payment webhook; False when this delivery was already applied.
+
+        De-duplication is durable: the job's memo records the webhook-id of the input it
+        took, and the workflow itself ignores a redelivery racing with the first one.
+        """
+        handle = self.handle(job_id)
+        try:
+            description = await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(job_id) from None
+            raise
+        memo = await description.memo()
+        if signed_input.webhook_id and memo.get("input_webhook_id") == signed_input.webhook_id:
+            log.info("webhook %s already applied job_id=%s", signed_input.webhook_id, job_id)
+            return False
+        status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            status = memo.get("status", "closed")
+        if status != JobStatus.AWAITING_PAYMENT.value:
+            raise ProblemError(409, f"job {job_id} is {status}, not awaiting_payment")
+        await self._signal_open(handle, JobWorkflow.provide_input, signed_input)
+        log.info("payment webhook %s accepted job_id=%s", signed_input.webhook_id, job_id)
+        return True
 
     async def _signal_open(self, handle: JobHandle, signal: Any, arg: Any) -> None:
         """Signal a workflow that must still be open; a closed one is a 409, not a 500."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
+from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
 from domain.marketplaces import Marketplace
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8081"
@@ -44,6 +47,29 @@ def decode_public_key(value: str) -> bytes:
     return _decode_prefixed_key(value, "whpk_", range(32, 33))
 
 
+ENCRYPTION_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ENCRYPTION_KEY_BYTES = 32
+
+
+def decode_encryption_key(entry: str) -> tuple[str, bytes]:
+    """``<key_id>:<base64 of 32 bytes>`` -> (key id, AES-256 key).
+
+    Messages never quote the entry: a swapped ``key:id`` would otherwise print the key.
+    """
+    key_id, separator, encoded = entry.partition(":")
+    if not separator:
+        raise ValueError("must be <key_id>:<base64 of 32 bytes>")
+    if not ENCRYPTION_KEY_ID.fullmatch(key_id):
+        raise ValueError("the key id must be 1-64 characters of A-Z a-z 0-9 _ -")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise ValueError("the key is not valid base64") from err
+    if len(raw) != ENCRYPTION_KEY_BYTES:
+        raise ValueError(f"the key must decode to {ENCRYPTION_KEY_BYTES} bytes, got {len(raw)}")
+    return key_id, raw
+
+
 def _split(value: Any) -> Any:
     if isinstance(value, str):
         return value.split()
@@ -68,6 +94,17 @@ class Settings(BaseSettings):
     signing_public_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_token: SecretStr | None = None
     provide_input_wait: float = Field(default=30.0, ge=0, le=300)
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    status_query_timeout: float = Field(default=5.0, gt=0, le=60)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
+
+    # Payload encryption at rest: space-separated <key_id>:<base64 of 32 bytes>; the first
+    # encrypts, every one decrypts (rotation). Empty: payloads are stored unencrypted.
+    payload_encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # Browser origins (the Temporal UI) allowed to call the codec server routes /codec/*.
+    codec_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8233", "http://localhost:8233"]
+    )
 
     # Jobs
     payment_timeout: timedelta = timedelta(hours=12)
@@ -125,6 +162,12 @@ class Settings(BaseSettings):
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8081, ge=1, le=65535)
 
+    # Observability: logs of every process; the worker's SDK metrics (Prometheus)
+    log_format: LogFormat = "json"
+    log_level: LogLevel = "INFO"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
     @field_validator("signing_secrets", mode="before")
     @classmethod
     def _split_secrets(cls, value: Any) -> Any:
@@ -149,6 +192,43 @@ class Settings(BaseSettings):
             decode_public_key(key)
         return value
 
+    @field_validator("payload_encryption_keys", "codec_cors_origins", mode="before")
+    @classmethod
+    def _split_encryption_lists(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("payload_encryption_keys")
+    @classmethod
+    def _check_encryption_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        first_entry: dict[str, int] = {}
+        for number, entry in enumerate(value, start=1):
+            try:
+                key_id, _ = decode_encryption_key(entry.get_secret_value())
+            except ValueError as err:
+                raise ValueError(f"entry {number}: {err}") from None
+            if key_id in first_entry:
+                raise ValueError(f"entries {first_entry[key_id]} and {number} use the same key id")
+            first_entry[key_id] = number
+        return value
+
+    @field_validator("codec_cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for number, origin in enumerate(value, start=1):
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValueError(
+                    f"entry {number} must be an origin such as http://127.0.0.1:8233 "
+                    "(scheme, host and port; no path, no trailing slash)"
+                )
+        return value
+
     @field_validator("admin_token", mode="before")
     @classmethod
     def _empty_token_is_unset(cls, value: Any) -> Any:
@@ -164,6 +244,21 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_timeout(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _parse_log_format(cls, value: Any) -> Any:
+        return parse_log_format(value) if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _parse_log_level(cls, value: Any) -> Any:
+        return parse_log_level(value) if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_port_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("ebay_refresh_token", mode="before")
     @classmethod
@@ -223,6 +318,10 @@ class Settings(BaseSettings):
 
     def public_keys_raw(self) -> list[str]:
         return list(self.signing_public_keys)
+
+    def encryption_keys(self) -> list[tuple[str, bytes]]:
+        """(key id, AES-256 key) in configured order: the first encrypts, all decrypt."""
+        return [decode_encryption_key(k.get_secret_value()) for k in self.payload_encryption_keys]
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -123,6 +123,7 @@ class Job:
         self.marketplaces = {m: MarketplaceState() for m in job_input.marketplaces}
         self.error: JobError | None = None
         self.retry_count = 0
+        self.input_webhook_id: str | None = None
         self.events: list[JobEvent] = []
         self.record(now, "job.created", {"marketplaces": [m.value for m in job_input.marketplaces]})
 
@@ -208,6 +209,7 @@ class Job:
             "status": self.status.value,
             "updated_at": self.updated_at.isoformat(),
             "retry_count": self.retry_count,
+            "input_webhook_id": self.input_webhook_id,
             "error": self.error.model_dump(mode="json") if self.error else None,
             "marketplaces": {m.value: s.status.value for m, s in self.marketplaces.items()},
         }

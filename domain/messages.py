@@ -23,6 +23,11 @@ class SignedInput(BaseModel):
     signature: str
     received_at: UtcDatetime
     source: str = "provide_input"
+    webhook_id: str | None = None
+    """Standard Webhooks delivery id: a repeated delivery is acknowledged, not applied twice."""
+    webhook_timestamp: str | None = None
+    raw_body: str | None = None
+    """The exact signed body of a webhook, so the evidence can be verified again later."""
 
 
 class CancelRequest(BaseModel):

@@ -233,11 +233,22 @@ class JobWorkflow:
     @workflow.signal
     def provide_input(self, signed_input: SignedInput) -> None:
         """The signed payment confirmation. Only the first one while awaiting payment counts."""
-        if self._job.status is not JobStatus.AWAITING_PAYMENT or self._signed_input is not None:
+        first = self._signed_input
+        if first is not None and signed_input.webhook_id is not None:
+            if first.webhook_id == signed_input.webhook_id:
+                # Standard Webhooks redelivery: acknowledged by the gateway, applied once.
+                detail = {"webhook_id": signed_input.webhook_id}
+                self._job.record(workflow.now(), "input.duplicate", detail)
+                return
+        if self._job.status is not JobStatus.AWAITING_PAYMENT or first is not None:
             self._job.record(workflow.now(), "input.ignored", {"status": self._job.status.value})
             return
         self._signed_input = signed_input
-        self._job.record(workflow.now(), "input.received", {"source": signed_input.source})
+        self._job.input_webhook_id = signed_input.webhook_id
+        detail = {"source": signed_input.source}
+        if signed_input.webhook_id is not None:
+            detail["webhook_id"] = signed_input.webhook_id
+        self._job.record(workflow.now(), "input.received", detail)
 
     @workflow.signal
     def cancel(self, request: CancelRequest) -> None:
