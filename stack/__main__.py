@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from stack.addresses import TEMPORAL_UI_PORT, StackConfigError, stack_addresses
-from stack.banner import banner
+from stack.banner import WORKER_METRICS_PORT, banner
 from stack.processes import Supervisor
 from stack.runner import install_stop_signals, run_supervised
 from stack.secrets import ensure_local_secrets, make_data_dir
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         # Children's output goes through a pipe; unbuffered, it shows up as it happens.
         "PYTHONUNBUFFERED": "1",
     }
+    # Only the worker serves SDK metrics on METRICS_PORT (the API ignores it).
+    child_env.setdefault("METRICS_PORT", str(WORKER_METRICS_PORT))
     supervisor = Supervisor(env=child_env, cwd=root)
     install_stop_signals(supervisor)
     if temporal.spec is None:
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         python=display_python(root),
         temporal_note=temporal.note,
         started_temporal=temporal.spec is not None,
+        metrics_port=child_env["METRICS_PORT"],
     )
     return run_supervised(supervisor, specs, on_ready=lambda: supervisor.write(text))
 

@@ -20,9 +20,17 @@ EXAMPLE_LISTING = {
     "images": ["https://example.com/a.jpg"],
 }
 EXAMPLE_PAYMENT = {"payment_id": "pay_123", "amount": "45.00", "currency": "EUR"}
+WORKER_METRICS_PORT = 9464
+"""Where `make run`'s worker serves its Prometheus metrics unless METRICS_PORT is set."""
 
 
-def example_commands(api_url: str, simulator_url: str, python: str, admin_token: str) -> str:
+def example_commands(
+    api_url: str,
+    simulator_url: str,
+    python: str,
+    admin_token: str,
+    metrics_port: int | str = WORKER_METRICS_PORT,
+) -> str:
     """A session a person can paste into another shell: start a job, pay it, watch it finish.
 
     jq-free on purpose: the venv's Python is always there. ``api.signing`` reads SIGNING_SECRETS,
@@ -48,6 +56,19 @@ def example_commands(api_url: str, simulator_url: str, python: str, admin_token:
         f"{show} {api_url}/jobs/$JOB_ID/events",
         f"{show} {simulator_url}/__sim/listings",
         f"{show} -H {shlex.quote('Authorization: Bearer ' + admin_token)} {api_url}/admin/workers",
+        "# Or confirm the payment of a new job as a payment service would (Standard Webhooks):",
+        f"JOB2=$(curl -s -X POST {api_url}/start_job {json_header} \\",
+        f"  -d {shlex.quote(start_body)} | {py} -c {read_job_id})",
+        f'HOOK=$({py} -m api.signing --webhook --url {api_url} --job-id "$JOB2" --data "$DATA")',
+        'eval "$HOOK"',
+        f"{show} {api_url}/status/$JOB2",
+        "# Cancel a job (admin), then look at the metrics:",
+        f"JOB3=$(curl -s -X POST {api_url}/start_job {json_header} \\",
+        f"  -d {shlex.quote(start_body)} | {py} -c {read_job_id})",
+        f"{show} -X POST -H {shlex.quote('Authorization: Bearer ' + admin_token)} "
+        f"{api_url}/jobs/$JOB3/cancel",
+        f"curl -s {api_url}/metrics | grep gateway_http_requests_total | head -5",
+        f"curl -s http://127.0.0.1:{metrics_port}/metrics | grep temporal_worker | head -5",
     ]
     return "\n".join(lines)
 
@@ -66,6 +87,7 @@ def banner(
     python: str,
     temporal_note: str,
     started_temporal: bool = True,
+    metrics_port: int | str = WORKER_METRICS_PORT,
 ) -> str:
     """The block printed when the stack is ready.
 
@@ -84,8 +106,12 @@ def banner(
             "Simulator",
             f"{addresses.simulator_url}   (listings {addresses.simulator_url}/__sim/listings)",
         ),
+        ("Metrics", f"{api}/metrics (gateway)"),
+        ("", f"http://127.0.0.1:{metrics_port}/metrics (worker, METRICS_PORT)"),
     ]
-    example = example_commands(api, addresses.simulator_url, python, admin_token)
+    example = example_commands(
+        api, addresses.simulator_url, python, admin_token, metrics_port=metrics_port
+    )
     return "\n".join(
         [
             "",
