@@ -58,19 +58,26 @@ def example_commands(
         f"{show} -H {shlex.quote('Authorization: Bearer ' + admin_token)} {api_url}/admin/workers",
         "# Or confirm the payment of a new job as a payment service would (Standard Webhooks):",
         f"JOB2=$(curl -s -X POST {api_url}/start_job {json_header} \\",
-        f"  -d {shlex.quote(start_body)} | {py} -c {read_job_id})",
+        f"  -d {shlex.quote(_with_sku(start_body, 'SKU12346'))} | {py} -c {read_job_id})",
         f'HOOK=$({py} -m api.signing --webhook --url {api_url} --job-id "$JOB2" --data "$DATA")',
         'eval "$HOOK"',
         f"{show} {api_url}/status/$JOB2",
         "# Cancel a job (admin), then look at the metrics:",
         f"JOB3=$(curl -s -X POST {api_url}/start_job {json_header} \\",
-        f"  -d {shlex.quote(start_body)} | {py} -c {read_job_id})",
+        f"  -d {shlex.quote(_with_sku(start_body, 'SKU12347'))} | {py} -c {read_job_id})",
         f"{show} -X POST -H {shlex.quote('Authorization: Bearer ' + admin_token)} "
         f"{api_url}/jobs/$JOB3/cancel",
         f"curl -s {api_url}/metrics | grep gateway_http_requests_total | head -5",
         f"curl -s http://127.0.0.1:{metrics_port}/metrics | grep temporal_worker | head -5",
     ]
     return "\n".join(lines)
+
+
+def _with_sku(start_body: str, sku: str) -> str:
+    """Another product: each example job lists its own SKU (one live listing per SKU)."""
+    body = json.loads(start_body)
+    body["input_data"]["sku"] = sku
+    return json.dumps(body)
 
 
 def _secret_line(secret: LocalSecret) -> str:
