@@ -21,6 +21,7 @@ from config.process import exit_process
 from config.settings import ConfigurationError, Settings, load_settings
 from config.temporal import connect_with_retry
 from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
+from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
 
 log = logging.getLogger("worker")
@@ -42,7 +43,7 @@ def build_workers(
             Worker(
                 client,
                 task_queue=JOB_TASK_QUEUE,
-                workflows=[JobWorkflow],
+                workflows=[JobWorkflow, BatchWorkflow],
                 max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
                 max_cached_workflows=settings.worker_max_cached_workflows,
                 graceful_shutdown_timeout=shutdown,

@@ -10,17 +10,19 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.batch_gateway import BatchGateway
 from api.gateway import JobGateway
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
 from api.problems import install_problem_handlers, problem_response
-from api.routes import admin, health, jobs, mip003, webhooks
+from api.routes import admin, batches, health, jobs, mip003, webhooks
 from api.routes.codec import router as codec_router
 from config.settings import Settings, load_settings
 from config.temporal import connect, is_connect_failure
 
 log = logging.getLogger("api")
 CODEC_MAX_BODY_BYTES = 16 * 1_048_576
+BATCH_MAX_BODY_BYTES = 64 * 1_048_576
 
 
 def create_app(client: Client | None = None, settings: Settings | None = None) -> FastAPI:
@@ -31,12 +33,14 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         temporal = client or await connect(settings, identity="marketplace-jobs-api", lazy=True)
         app.state.gateway = JobGateway(temporal, settings)
+        app.state.batches = BatchGateway(temporal, settings)
         if not settings.signing_secrets and not settings.signing_public_keys:
             log.warning(
                 "no SIGNING_SECRETS or SIGNING_PUBLIC_KEYS set: every signature will be rejected"
             )
         yield
         app.state.gateway = None
+        app.state.batches = None
 
     app = FastAPI(
         title="Marketplace Jobs",
@@ -51,7 +55,11 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         # Temporal payloads reach 2 MB; the codec routes carry several of them, base64-encoded.
-        per_prefix={"/codec/": max(settings.max_body_bytes, CODEC_MAX_BODY_BYTES)},
+        per_prefix={
+            "/codec/": max(settings.max_body_bytes, CODEC_MAX_BODY_BYTES),
+            # 10 000 listings with long descriptions.
+            "/batches": max(settings.max_body_bytes, BATCH_MAX_BODY_BYTES),
+        },
     )
     install_metrics(app)
 
@@ -71,6 +79,7 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
 
     app.include_router(jobs.router)
     app.include_router(webhooks.router)
+    app.include_router(batches.router)
     app.include_router(mip003.router)
     app.include_router(admin.router)
     app.include_router(health.router)

@@ -6,6 +6,7 @@ from typing import cast
 
 from fastapi import Request
 
+from api.batch_gateway import BatchGateway
 from api.gateway import JobGateway
 from api.problems import ProblemError
 from config.settings import Settings
@@ -16,6 +17,13 @@ def get_gateway(request: Request) -> JobGateway:
     if gateway is None:
         raise ProblemError(503, "not connected to Temporal yet")
     return cast(JobGateway, gateway)
+
+
+def get_batches(request: Request) -> BatchGateway:
+    batches = getattr(request.app.state, "batches", None)
+    if batches is None:
+        raise ProblemError(503, "not connected to Temporal yet")
+    return cast(BatchGateway, batches)
 
 
 def get_settings(request: Request) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,13 +15,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.idempotency import job_id_for_key
+from api.job_inputs import build_job_input
 from api.problems import ProblemError
 from api.schemas import ProvideInputRequest, StartJobRequest
 from api.signatures import verify_signature
 from config.settings import Settings
-from domain.canonical import fingerprint, input_hash
-from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
-from domain.marketplaces import ALL_MARKETPLACES, JOB_TASK_QUEUE
+from domain.job import JobEvent, JobView, initial_view
+from domain.marketplaces import JOB_TASK_QUEUE
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.signed_content import signed_content
 from domain.status import SETTLED_JOB_STATUSES, JobStatus
@@ -59,38 +60,9 @@ class JobGateway:
         self, request: StartJobRequest, idempotency_key: str | None
     ) -> tuple[JobView, bool]:
         """Start a job; returns (view, created). A repeated Idempotency-Key returns the job."""
-        listing_json = request.input_data.model_dump(mode="json", exclude_unset=True)
-        request_fingerprint = fingerprint(
-            {
-                "input_data": listing_json,
-                "identifier_from_purchaser": request.identifier_from_purchaser,
-                "marketplaces": request.marketplaces,
-            }
-        )
         job_id = job_id_for_key(idempotency_key) if idempotency_key else str(uuid.uuid4())
-        identifier = request.identifier_from_purchaser or f"mj-{uuid.uuid4().hex[:16]}"
-        now = _utcnow()
-        job_input = JobInput(
-            job_id=job_id,
-            listing=request.input_data,
-            marketplaces=list(request.marketplaces or ALL_MARKETPLACES),
-            identifier_from_purchaser=identifier,
-            input_hash=input_hash(identifier, listing_json),
-            blockchain_identifier=f"pay_{uuid.uuid4().hex}",
-            created_at=now,
-            pay_by_time=now + self.settings.payment_timeout,
-            max_retries=self.settings.job_max_retries,
-            retry_window=self.settings.retry_window,
-            request_fingerprint=request_fingerprint,
-            publish_retry={
-                m: PublishRetry(
-                    initial_interval=self.settings.publish_retry_initial_interval,
-                    maximum_interval=self.settings.publish_retry_maximum_interval,
-                    maximum_attempts=self.settings.max_attempts(m),
-                )
-                for m in (request.marketplaces or ALL_MARKETPLACES)
-            },
-        )
+        job_input = build_job_input(request, self.settings, job_id=job_id, now=_utcnow())
+        request_fingerprint = job_input.request_fingerprint or ""
         view = initial_view(job_input)
         try:
             await self.client.start_workflow(
@@ -190,6 +162,7 @@ class JobGateway:
             log.info("provide_input rejected job_id=%s: no valid signature", request.job_id)
             raise ProblemError(403, "no valid signature for this job_id and data")
         memo = await description.memo()
+        _refuse_batch_child(request.job_id, memo)
         status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
         if description.status != WorkflowExecutionStatus.RUNNING:
             status = memo.get("status", "closed")
@@ -274,6 +247,7 @@ class JobGateway:
                 raise _not_found(job_id) from None
             raise
         memo = await description.memo()
+        _refuse_batch_child(job_id, memo)
         if signed_input.webhook_id and memo.get("input_webhook_id") == signed_input.webhook_id:
             log.info("webhook %s already applied job_id=%s", signed_input.webhook_id, job_id)
             return False
@@ -294,6 +268,13 @@ class JobGateway:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise ProblemError(409, f"job {handle.id} is closed") from None
             raise
+
+
+def _refuse_batch_child(job_id: str, memo: Mapping[str, Any]) -> None:
+    if memo.get("batch_id"):
+        raise ProblemError(
+            409, f"job {job_id} is paid through batch {memo['batch_id']}; pay the batch instead"
+        )
 
 
 def _not_found(job_id: str) -> ProblemError:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from domain.batch import MAX_BATCH_SIZE
 from domain.job import JobView
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
@@ -90,3 +91,30 @@ class StartJobResponse(JobView):
             inputHash=view.input_hash,
             blockchainIdentifier=view.blockchain_identifier,
         )
+
+
+class CreateBatchRequest(BaseModel):
+    """``POST /batches``: every entry is validated like ``POST /start_job``."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"jobs": [EXAMPLE_START_JOB]}]}
+    )
+
+    jobs: list[StartJobRequest] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
+
+
+class BatchProvideInputRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: str = Field(min_length=1, max_length=255)
+    data: dict[str, Any] = Field(description="The signed payment confirmation (a JSON object).")
+    signature: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="As for a job, over `batch_id + '.' + JCS(data)`.",
+    )
+
+
+class BatchCreated(BaseModel):
+    batch_id: str
+    job_ids: list[str]

@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     # Jobs
     payment_timeout: timedelta = timedelta(hours=12)
     job_max_retries: int = Field(default=3, ge=0, le=100)
+    batch_concurrency: int = Field(default=50, ge=1, le=10_000)
     retry_window: timedelta = timedelta(days=7)
 
     # Publish retry policy per marketplace (429/5xx/timeouts; 4xx are never retried)

@@ -84,6 +84,9 @@ class JobInput(BaseModel):
     max_retries: int = 3
     retry_window: timedelta = timedelta(days=7)
     request_fingerprint: str | None = None
+    batch_id: str | None = None
+    """Set for a batch child: it waits for its batch's release instead of its own payment."""
+    batch_index: int | None = None
     publish_retry: dict[Marketplace, PublishRetry] = Field(default_factory=dict)
     """Per marketplace, from the gateway's settings; absent entries use the defaults."""
 

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.batch import JOB_SETTLED_SIGNAL, BatchRelease, JobSettled
     from domain.job import Job, JobError, JobEvent, JobInput, JobView, PublishRetry
     from domain.marketplace_errors import ERROR_CODES, NON_RETRYABLE_ERROR_TYPES
     from domain.marketplaces import (
@@ -56,30 +57,68 @@ class JobWorkflow:
         self._signed_input: SignedInput | None = None
         self._cancel: CancelRequest | None = None
         self._retry: RetryRequest | None = None
+        self._released: BatchRelease | None = None
 
     # -- run ------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, job_input: JobInput) -> JobView:
         self._save_memo()
-        if not await self._wait_for_payment():
-            return self._finish()
+        paid = (
+            await self._wait_for_release()
+            if job_input.batch_id is not None
+            else await self._wait_for_payment()
+        )
+        if not paid:
+            return await self._finish()
         pending = list(job_input.marketplaces)
         while True:
             await self._publish_round(pending)
             if self._cancel is not None:
                 self._cancel_job()
-                return self._finish()
+                return await self._finish()
             failed = self._job.marketplaces_in(MarketplaceStatus.FAILED)
             if not failed:
                 self._job.move_to(JobStatus.COMPLETED, workflow.now())
                 self._save_memo()
-                return self._finish()
+                return await self._finish()
             self._job.fail(self._round_error(failed), workflow.now())
             self._save_memo()
+            await self._report_to_batch()
             if not await self._wait_for_retry():
-                return self._finish()
+                return await self._finish()
             pending = self._start_retry()
+            await self._report_to_batch()
+
+    async def _wait_for_release(self) -> bool:
+        """A batch child: its batch pays for it and releases it (under the batch's concurrency
+        limit), so it waits with no deadline of its own; False when cancelled first."""
+        await workflow.wait_condition(
+            lambda: self._released is not None or self._cancel is not None
+        )
+        if self._cancel is not None:
+            self._cancel_job()
+            return False
+        self._job.move_to(
+            JobStatus.RUNNING,
+            workflow.now(),
+            {"input_source": "batch", "batch_id": self._job.input.batch_id},
+        )
+        self._save_memo()
+        return True
+
+    async def _report_to_batch(self) -> None:
+        """Tell the batch (if any) where this job stands; a closed batch is not an error."""
+        batch_id = self._job.input.batch_id
+        index = self._job.input.batch_index
+        if batch_id is None or index is None:
+            return
+        try:
+            await workflow.get_external_workflow_handle(batch_id).signal(
+                JOB_SETTLED_SIGNAL, JobSettled(index=index, status=self._job.status)
+            )
+        except FailureError as err:  # the batch already closed: nothing to tell
+            self._job.record(workflow.now(), "batch.report_failed", {"error": str(err)})
 
     async def _wait_for_payment(self) -> bool:
         """True once a signed input arrived; False on cancel or when ``pay_by_time`` passed."""
@@ -222,7 +261,8 @@ class JobWorkflow:
         )
         self._save_memo()
 
-    def _finish(self) -> JobView:
+    async def _finish(self) -> JobView:
+        await self._report_to_batch()
         return self._job.view()
 
     def _save_memo(self) -> None:
@@ -233,6 +273,10 @@ class JobWorkflow:
     @workflow.signal
     def provide_input(self, signed_input: SignedInput) -> None:
         """The signed payment confirmation. Only the first one while awaiting payment counts."""
+        if self._job.input.batch_id is not None:
+            # Paid through its batch: an input for the job itself must not release it.
+            self._job.record(workflow.now(), "input.ignored", {"reason": "paid by its batch"})
+            return
         first = self._signed_input
         if first is not None and signed_input.webhook_id is not None:
             if first.webhook_id == signed_input.webhook_id:
@@ -249,6 +293,15 @@ class JobWorkflow:
         if signed_input.webhook_id is not None:
             detail["webhook_id"] = signed_input.webhook_id
         self._job.record(workflow.now(), "input.received", detail)
+
+    @workflow.signal
+    def release(self, release: BatchRelease) -> None:
+        """The batch was paid and this child may run now."""
+        if self._job.input.batch_id != release.batch_id or self._released is not None:
+            self._job.record(workflow.now(), "release.ignored", {"batch_id": release.batch_id})
+            return
+        self._released = release
+        self._job.record(workflow.now(), "batch.released", {"batch_id": release.batch_id})
 
     @workflow.signal
     def cancel(self, request: CancelRequest) -> None:

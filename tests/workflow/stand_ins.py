@@ -24,6 +24,8 @@ class Behaviour:
     non_retryable: bool = False
     delay: float = 0.0
     block_until_cancelled: bool = False
+    fail_skus: frozenset[str] = frozenset()
+    """These SKUs always fail with a non-retryable validation error."""
 
 
 @dataclass
@@ -34,6 +36,8 @@ class StandInMarketplaces:
     )
     published: dict[Marketplace, list[str]] = field(default_factory=lambda: defaultdict(list))
     cancelled: list[Marketplace] = field(default_factory=list)
+    active: int = 0
+    max_active: int = 0
 
     def activities(self) -> dict[Marketplace, Callable[..., Any]]:
         return {m: self._make(m) for m in Marketplace}
@@ -44,32 +48,53 @@ class StandInMarketplaces:
             self.calls[marketplace].append(request)
             behaviour = self.behaviours.get(marketplace, Behaviour())
             attempt = activity.info().attempt
-            if behaviour.block_until_cancelled:
-                try:
-                    while True:
-                        activity.heartbeat()
-                        await asyncio.sleep(0.05)
-                except asyncio.CancelledError:
-                    self.cancelled.append(marketplace)
-                    raise
-            if behaviour.delay:
-                await asyncio.sleep(behaviour.delay)
-            failures_so_far = len(self.calls[marketplace]) - 1
-            if failures_so_far < behaviour.fail_times:
-                raise ApplicationError(
-                    f"{marketplace.value} stand-in failure",
-                    {"attempt": attempt},
-                    type=behaviour.error_type,
-                    non_retryable=behaviour.non_retryable,
-                )
-            listing_id = f"{marketplace.value}-{request.listing.sku}"
-            if listing_id not in self.published[marketplace]:
-                self.published[marketplace].append(listing_id)
-            return PublishResult(
-                marketplace=marketplace,
-                listing_id=listing_id,
-                listing_url=f"https://{marketplace.value}.example/{listing_id}",
-                attempt=attempt,
-            )
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            try:
+                return await self._publish(marketplace, behaviour, request, attempt)
+            finally:
+                self.active -= 1
 
         return publish
+
+    async def _publish(
+        self,
+        marketplace: Marketplace,
+        behaviour: Behaviour,
+        request: PublishRequest,
+        attempt: int,
+    ) -> PublishResult:
+        if request.listing.sku in behaviour.fail_skus:
+            raise ApplicationError(
+                f"{marketplace.value} rejects {request.listing.sku}",
+                {"attempt": attempt},
+                type="MarketplaceValidationError",
+                non_retryable=True,
+            )
+        if behaviour.block_until_cancelled:
+            try:
+                while True:
+                    activity.heartbeat()
+                    await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                self.cancelled.append(marketplace)
+                raise
+        if behaviour.delay:
+            await asyncio.sleep(behaviour.delay)
+        failures_so_far = len(self.calls[marketplace]) - 1
+        if failures_so_far < behaviour.fail_times:
+            raise ApplicationError(
+                f"{marketplace.value} stand-in failure",
+                {"attempt": attempt},
+                type=behaviour.error_type,
+                non_retryable=behaviour.non_retryable,
+            )
+        listing_id = f"{marketplace.value}-{request.listing.sku}"
+        if listing_id not in self.published[marketplace]:
+            self.published[marketplace].append(listing_id)
+        return PublishResult(
+            marketplace=marketplace,
+            listing_id=listing_id,
+            listing_url=f"https://{marketplace.value}.example/{listing_id}",
+            attempt=attempt,
+        )

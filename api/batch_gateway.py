@@ -1,0 +1,187 @@
+"""BatchGateway: start a batch and its children, pay it, read its progress, cancel it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.idempotency import job_id_for_key
+from api.job_inputs import build_job_input, request_json
+from api.problems import ProblemError
+from api.schemas import StartJobRequest
+from api.signatures import verify_signature
+from config.settings import Settings
+from domain.batch import BatchInput, BatchView, ChildrenReady, child_job_id
+from domain.canonical import fingerprint
+from domain.marketplaces import JOB_TASK_QUEUE
+from domain.messages import CancelRequest, SignedInput
+from domain.status import JobStatus
+from workflows.batch import BatchWorkflow
+from workflows.job import JobWorkflow
+
+log = logging.getLogger("api.batches")
+STARTS_IN_FLIGHT = 32
+"""Child workflow starts the gateway keeps in flight (10 000 children in seconds, politely)."""
+
+BatchHandle = WorkflowHandle[BatchWorkflow, BatchView]
+
+
+class BatchGateway:
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    def signature_valid(self, content: bytes, signature: str) -> bool:
+        return verify_signature(
+            content,
+            signature,
+            hmac_keys=self.settings.signing_keys(),
+            public_keys=self.settings.public_keys(),
+        )
+
+    def handle(self, batch_id: str) -> BatchHandle:
+        return self.client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
+
+    async def create(
+        self, jobs: list[StartJobRequest], idempotency_key: str | None
+    ) -> tuple[str, bool]:
+        """Start the batch, then every child, then tell the batch they are all there.
+
+        Child IDs are derived from the batch ID, so a retried request (same Idempotency-Key)
+        completes a batch whose children were only partly started, and never duplicates one.
+        """
+        request_fingerprint = fingerprint([request_json(job) for job in jobs])
+        batch_id = (
+            f"batch-{job_id_for_key('batch:' + idempotency_key)}"
+            if idempotency_key
+            else f"batch-{uuid.uuid4()}"
+        )
+        now = datetime.now(UTC)
+        created = True
+        try:
+            await self.client.start_workflow(
+                BatchWorkflow.run,
+                BatchInput(
+                    batch_id=batch_id,
+                    size=len(jobs),
+                    concurrency=self.settings.batch_concurrency,
+                    created_at=now,
+                    pay_by_time=now + self.settings.payment_timeout,
+                    request_fingerprint=request_fingerprint,
+                ),
+                id=batch_id,
+                task_queue=JOB_TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                memo={"request_fingerprint": request_fingerprint, "children_ready": False},
+                static_summary=f"batch of {len(jobs)} listings",
+            )
+        except WorkflowAlreadyStartedError:
+            if idempotency_key is None:  # pragma: no cover - uuid4 collision
+                raise
+            memo = await self._memo(batch_id)
+            if memo.get("request_fingerprint") != request_fingerprint:
+                raise ProblemError(
+                    422,
+                    "this Idempotency-Key was already used with a different request body",
+                    title="Idempotency-Key is already used",
+                ) from None
+            created = False
+            if memo.get("children_ready"):
+                return batch_id, created
+        await self._start_children(batch_id, jobs, now)
+        await self.handle(batch_id).signal(
+            BatchWorkflow.children_ready, ChildrenReady(count=len(jobs))
+        )
+        log.info("batch started batch_id=%s size=%d", batch_id, len(jobs))
+        return batch_id, created
+
+    async def _start_children(
+        self, batch_id: str, jobs: list[StartJobRequest], now: datetime
+    ) -> None:
+        slots = asyncio.Semaphore(STARTS_IN_FLIGHT)
+
+        async def start(index: int, job: StartJobRequest) -> None:
+            job_id = child_job_id(batch_id, index)
+            job_input = build_job_input(
+                job, self.settings, job_id=job_id, now=now, batch_id=batch_id, batch_index=index
+            )
+            async with slots:
+                try:
+                    await self.client.start_workflow(
+                        JobWorkflow.run,
+                        job_input,
+                        id=job_id,
+                        task_queue=JOB_TASK_QUEUE,
+                        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                        memo={"batch_id": batch_id},
+                        static_summary=f"publish {job.input_data.sku} (batch)",
+                    )
+                except WorkflowAlreadyStartedError:
+                    pass  # started by an earlier attempt of the same request
+
+        await asyncio.gather(*(start(i, job) for i, job in enumerate(jobs)))
+
+    # -- read -----------------------------------------------------------------------------
+
+    async def view(self, batch_id: str) -> dict[str, Any]:
+        handle = self.handle(batch_id)
+        try:
+            view = await handle.query(
+                BatchWorkflow.progress,
+                rpc_timeout=timedelta(seconds=self.settings.status_query_timeout),
+            )
+            body = view.model_dump(mode="json")
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(batch_id) from None
+            memo = await self._memo(batch_id)
+            body = {**memo, "batch_id": batch_id, "stale": True}
+            body.pop("request_fingerprint", None)
+        body["job_ids"] = [child_job_id(batch_id, i) for i in range(int(body["size"]))]
+        return body
+
+    async def _memo(self, batch_id: str) -> dict[str, Any]:
+        try:
+            description = await self.handle(batch_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(batch_id) from None
+            raise
+        memo = dict(await description.memo())
+        if description.status != WorkflowExecutionStatus.RUNNING and "status" not in memo:
+            memo["status"] = "closed"
+        return memo
+
+    # -- pay, cancel ----------------------------------------------------------------------
+
+    async def provide_input(self, batch_id: str, signed_input: SignedInput) -> None:
+        """Existence (404) was checked by the caller's describe; here: status (409), signal."""
+        memo = await self._memo(batch_id)
+        status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
+        if status != JobStatus.AWAITING_PAYMENT.value:
+            raise ProblemError(409, f"batch {batch_id} is {status}, not awaiting_payment")
+        await self.handle(batch_id).signal(BatchWorkflow.provide_input, signed_input)
+        log.info("batch input accepted batch_id=%s", batch_id)
+
+    async def exists(self, batch_id: str) -> None:
+        await self._memo(batch_id)
+
+    async def cancel(self, batch_id: str, reason: str) -> None:
+        memo = await self._memo(batch_id)
+        if memo.get("status") in (JobStatus.COMPLETED.value, JobStatus.CANCELLED.value, "closed"):
+            raise ProblemError(409, f"batch {batch_id} is {memo.get('status')}; nothing to cancel")
+        await self.handle(batch_id).signal(BatchWorkflow.cancel, CancelRequest(reason=reason))
+
+
+def _not_found(batch_id: str) -> ProblemError:
+    return ProblemError(404, f"batch {batch_id} not found")
