@@ -69,6 +69,10 @@ class BatchWorkflow:
         self._cancel_sent = carry.cancel_sent
         self._runs = carry.runs
         self._payment: SignedInput | None = None
+        # Release signals in flight: not awaited inline, so one slow delivery holds nothing up.
+        self._sends: set[asyncio.Task[None]] = set()
+        # Release children in chunks: one workflow task frees room for many, not one each.
+        self._release_chunk = max(1, min(batch.concurrency // 10, SIGNALS_AT_ONCE))
 
     # -- run ------------------------------------------------------------------------------
 
@@ -77,7 +81,7 @@ class BatchWorkflow:
         self._save_memo()
         if self._status is JobStatus.AWAITING_PAYMENT:
             await self._wait_for_payment()
-        while not self._all_finished():
+        while not self._all_finished() or self._sends:
             if self._history_is_long():
                 await self._continue_as_new()
             if self._cancel_reason is not None:
@@ -85,6 +89,7 @@ class BatchWorkflow:
             elif self._paid and self._children_ready:
                 await self._release_more()
             await workflow.wait_condition(self._has_work, timeout_summary="children")
+        await self._drain_sends()
         self._settle()
         return self.progress()
 
@@ -119,12 +124,11 @@ class BatchWorkflow:
             return True
         if self._cancel_reason is not None:
             return self._cancel_sent < len(self._children)
-        return (
-            self._paid
-            and self._children_ready
-            and self._next < len(self._children)
-            and self._children.count(RELEASED.encode()) < self._input.concurrency
-        )
+        if not (self._paid and self._children_ready):
+            return False
+        wanted = min(self._release_chunk, len(self._children) - self._next)
+        free = self._input.concurrency - self._children.count(RELEASED.encode())
+        return wanted > 0 and free >= wanted
 
     async def _release_more(self) -> None:
         in_flight = self._children.count(RELEASED.encode())
@@ -137,13 +141,19 @@ class BatchWorkflow:
         for index in indexes:
             if self._children[index] == ord(WAITING):
                 self._children[index] = ord(RELEASED)
-        results = await asyncio.gather(
-            *(self._signal_child(i, JobWorkflow.release, release) for i in indexes)
-        )
-        for index, delivered in zip(indexes, results, strict=True):
-            if not delivered and self._children[index] == ord(RELEASED):
-                self._children[index] = ord(FAILED)  # the child no longer exists
+                task = asyncio.create_task(self._release_child(index, release))
+                self._sends.add(task)
+                task.add_done_callback(self._sends.discard)
         self._touch()
+
+    async def _release_child(self, index: int, release: BatchRelease) -> None:
+        if not await self._signal_child(index, JobWorkflow.release, release):
+            if self._children[index] == ord(RELEASED):
+                self._children[index] = ord(FAILED)  # the child no longer exists
+
+    async def _drain_sends(self) -> None:
+        if self._sends:
+            await asyncio.gather(*list(self._sends))
 
     async def _send_cancels(self) -> None:
         """Cancel every child that is not finished, a slice per workflow task."""
@@ -195,6 +205,7 @@ class BatchWorkflow:
         )
 
     async def _continue_as_new(self) -> None:
+        await self._drain_sends()
         await workflow.wait_condition(workflow.all_handlers_finished)
         carry = BatchCarry(
             status=self._status,

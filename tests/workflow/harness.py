@@ -18,10 +18,12 @@ from workflows.job import JobWorkflow
 
 
 @asynccontextmanager
-async def running_workers(client: Client, stand_ins: StandInMarketplaces) -> AsyncIterator[None]:
+async def running_workers(
+    client: Client, stand_ins: StandInMarketplaces, *, sandboxed: bool = True
+) -> AsyncIterator[None]:
     """The real worker builder, with stand-in activities registered under the real names."""
     settings = Settings(ebay_rate_limit=1000, etsy_rate_limit=1000, vinted_rate_limit=1000)
-    workers = build_workers(client, settings, stand_ins.activities())
+    workers = build_workers(client, settings, stand_ins.activities(), sandboxed=sandboxed)
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(workers, stop))
     try:
