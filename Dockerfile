@@ -25,6 +25,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api
 COPY simulator ./simulator
+COPY cli ./cli
 COPY worker.py ./
 
 # Installed as well, for the console scripts (marketplace-jobs-worker, marketplace-jobs-sign);
