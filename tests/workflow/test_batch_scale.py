@@ -57,5 +57,6 @@ async def test_a_10000_listing_batch_finishes_with_a_bounded_history(
     assert final.counts[JobStatus.COMPLETED] == MAX_BATCH_SIZE
     assert final.runs == len(run_lengths) > 1, "the batch continued as new"
     assert max(run_lengths) <= HISTORY_EVENTS_PER_RUN + 4 * SIGNALS_AT_ONCE, run_lengths
-    assert len(stand_ins.calls[next(iter(stand_ins.calls))]) == MAX_BATCH_SIZE
+    published = {r.listing.sku for calls in stand_ins.calls.values() for r in calls}
+    assert len(published) == MAX_BATCH_SIZE, "every listing was published (retries allowed)"
     print(f"10 000-listing batch: {time.monotonic() - started:.0f} s, runs {run_lengths}")
