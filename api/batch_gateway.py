@@ -76,6 +76,7 @@ class BatchGateway:
                     created_at=now,
                     pay_by_time=now + self.settings.payment_timeout,
                     request_fingerprint=request_fingerprint,
+                    history_events_per_run=self.settings.batch_history_events_per_run,
                 ),
                 id=batch_id,
                 task_queue=JOB_TASK_QUEUE,

@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     payment_timeout: timedelta = timedelta(hours=12)
     job_max_retries: int = Field(default=3, ge=0, le=100)
     batch_concurrency: int = Field(default=50, ge=1, le=10_000)
+    batch_history_events_per_run: int = Field(default=8_000, ge=20, le=50_000)
     retry_window: timedelta = timedelta(days=7)
 
     # Publish retry policy per marketplace (429/5xx/timeouts; 4xx are never retried)

@@ -10,6 +10,8 @@ from domain.status import JobStatus
 from domain.timestamps import UtcDatetime
 
 MAX_BATCH_SIZE = 10_000
+DEFAULT_HISTORY_EVENTS_PER_RUN = 8_000
+"""Continue-as-new before a run's history grows past this (Temporal warns at 10 240 events)."""
 JOB_SETTLED_SIGNAL = "job_settled"
 """The signal a batch child sends its batch (by name: the job module must not import batch)."""
 
@@ -47,6 +49,7 @@ class BatchInput(BaseModel):
     created_at: UtcDatetime
     pay_by_time: UtcDatetime
     request_fingerprint: str | None = None
+    history_events_per_run: int = Field(default=DEFAULT_HISTORY_EVENTS_PER_RUN, ge=20)
     carried: BatchCarry | None = None
 
 

@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.batch import (
         CANCELLED,
         CHAR_OF_STATUS,
+        DEFAULT_HISTORY_EVENTS_PER_RUN,
         FAILED,
         FINISHED,
         JOB_SETTLED_SIGNAL,
@@ -34,8 +35,7 @@ with workflow.unsafe.imports_passed_through():
 SIGNALS_AT_ONCE = 100
 """Signals sent to children per workflow task (release or cancel): bounds each task's size."""
 
-HISTORY_EVENTS_PER_RUN = 8_000
-"""Continue-as-new before a run's history grows past this (Temporal warns at 10 240 events)."""
+HISTORY_EVENTS_PER_RUN = DEFAULT_HISTORY_EVENTS_PER_RUN
 
 
 @workflow.defn
@@ -201,7 +201,7 @@ class BatchWorkflow:
         info = workflow.info()
         return (
             info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > HISTORY_EVENTS_PER_RUN
+            or info.get_current_history_length() > self._input.history_events_per_run
         )
 
     async def _continue_as_new(self) -> None:

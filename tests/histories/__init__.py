@@ -1,0 +1,1 @@
+"""Recorded workflow histories, replayed by tests/workflow/test_replay.py."""

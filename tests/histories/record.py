@@ -1,0 +1,150 @@
+"""Record representative histories as JSON: ``python -m tests.histories.record``.
+
+Run it when a workflow change is *meant* to change histories, after guarding the change with
+``workflow.patched("<change-id>")`` so that running jobs replay the old path (see README,
+"Testing"). The new files replace the old ones; keep old ones that running jobs may still have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.batch_gateway import BatchGateway
+from api.schemas import StartJobRequest
+from config.settings import Settings
+from domain.marketplaces import Marketplace
+from domain.messages import CancelRequest, RetryRequest, SignedInput
+from domain.status import JobStatus
+from tests.factories import job_input, start_job_body
+from tests.temporal_binaries import dev_server_path
+from tests.workflow.harness import has_status, running_workers, start_job, wait_for
+from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
+from workflows.batch import BatchWorkflow
+from workflows.job import JobWorkflow
+
+HERE = Path(__file__).parent
+
+
+def _signed(webhook_id: str | None = None) -> SignedInput:
+    return SignedInput(
+        data={"payment_id": "pay_recorded"},
+        signature="v1,recorded=",
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        source="webhook" if webhook_id else "provide_input",
+        webhook_id=webhook_id,
+    )
+
+
+async def job_completed(client: Client) -> WorkflowHandle:
+    handle = await start_job(client, job_input())
+    await handle.signal(JobWorkflow.provide_input, _signed())
+    await handle.result()
+    return handle
+
+
+async def job_webhook_redelivered(client: Client) -> WorkflowHandle:
+    handle = await start_job(client, job_input())
+    await handle.signal(JobWorkflow.provide_input, _signed("msg_1"))
+    await handle.signal(JobWorkflow.provide_input, _signed("msg_1"))
+    await handle.result()
+    return handle
+
+
+async def job_failed_then_retried(client: Client) -> WorkflowHandle:
+    handle = await start_job(client, job_input())
+    await handle.signal(JobWorkflow.provide_input, _signed())
+    await wait_for(handle, has_status(JobStatus.FAILED))
+    await handle.signal(JobWorkflow.retry, RetryRequest())
+    await handle.result()
+    return handle
+
+
+async def job_payment_timeout(client: Client) -> WorkflowHandle:
+    handle = await start_job(client, job_input(payment_timeout=timedelta(seconds=1), max_retries=0))
+    await handle.result()
+    return handle
+
+
+async def job_cancelled_while_running(client: Client) -> WorkflowHandle:
+    handle = await start_job(client, job_input())
+    await handle.signal(JobWorkflow.provide_input, _signed())
+    await wait_for(handle, lambda v: v.status is JobStatus.RUNNING)
+    await asyncio.sleep(0.5)
+    await handle.signal(JobWorkflow.cancel, CancelRequest(reason="recorded cancel"))
+    await handle.result()
+    return handle
+
+
+async def batch_continued_as_new(client: Client) -> WorkflowHandle:
+    """A first run that ends in continue-as-new (low threshold), children released."""
+    settings = Settings(batch_concurrency=3, batch_history_events_per_run=40)
+    jobs = [StartJobRequest.model_validate(start_job_body(marketplaces=["ebay"])) for _ in range(8)]
+    batches = BatchGateway(client, settings)
+    batch_id, _ = await batches.create(jobs, None)
+    handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
+    first_run = (await handle.describe()).run_id
+    await handle.signal(BatchWorkflow.provide_input, _signed())
+    await handle.result()
+    return client.get_workflow_handle(batch_id, run_id=first_run)
+
+
+SCENARIOS: dict[
+    str, tuple[Callable[[Client], Awaitable[WorkflowHandle]], dict[Marketplace, Behaviour]]
+] = {
+    "job_completed": (job_completed, {}),
+    "job_webhook_redelivered": (job_webhook_redelivered, {}),
+    "job_failed_then_retried": (
+        job_failed_then_retried,
+        {
+            Marketplace.ETSY: Behaviour(
+                fail_times=1, error_type="MarketplaceValidationError", non_retryable=True
+            )
+        },
+    ),
+    "job_payment_timeout": (job_payment_timeout, {}),
+    "job_cancelled_while_running": (
+        job_cancelled_while_running,
+        {Marketplace.VINTED: Behaviour(block_until_cancelled=True)},
+    ),
+    "batch_continued_as_new": (batch_continued_as_new, {}),
+}
+
+
+async def record(names: list[str] | None = None) -> list[Path]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=dev_server_path(),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    written = []
+    try:
+        for name, (scenario, behaviours) in SCENARIOS.items():
+            if names and name not in names:
+                continue
+            stand_ins = StandInMarketplaces(behaviours=dict(behaviours))
+            async with running_workers(env.client, stand_ins):
+                handle = await scenario(env.client)
+                history = await handle.fetch_history()
+            path = HERE / f"{name}.json"
+            document = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
+            path.write_text(json.dumps(document, indent=1) + "\n")
+            written.append(path)
+            print(f"recorded {path.name}: {len(history.events)} events")
+    finally:
+        await env.shutdown()
+    return written
+
+
+if __name__ == "__main__":
+    import os
+
+    asyncio.run(record())
+    os._exit(0)  # temporalio/sdk-python#300: skip interpreter finalisation

@@ -1,0 +1,69 @@
+"""Replay recorded histories (tests/histories/*.json) against today's workflow code.
+
+A change that would break running jobs (a new command, a reordered activity, a changed timer)
+fails here. To change workflow behaviour on purpose, guard it with ``workflow.patched(...)``
+and re-record with ``python -m tests.histories.record`` (README, "Testing").
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from domain.job import JobInput, JobView
+from workflows.batch import BatchWorkflow
+from workflows.job import JobWorkflow
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+
+
+def _history(path: Path) -> WorkflowHistory:
+    document = json.loads(path.read_text())
+    return WorkflowHistory.from_json(document["workflow_id"], document["history"])
+
+
+def test_representative_histories_are_recorded():
+    names = {p.stem for p in HISTORIES}
+    assert names >= {
+        "job_completed",
+        "job_failed_then_retried",
+        "job_payment_timeout",
+        "job_cancelled_while_running",
+        "job_webhook_redelivered",
+        "batch_continued_as_new",
+    }
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays_deterministically(path: Path):
+    replayer = Replayer(
+        workflows=[JobWorkflow, BatchWorkflow], data_converter=pydantic_data_converter
+    )
+    result = await replayer.replay_workflow(_history(path), raise_on_replay_failure=True)
+    assert result.replay_failure is None
+
+
+@workflow.defn(name="JobWorkflow")
+class ReorderedJobWorkflow(JobWorkflow):
+    """A careless change: a timer before anything else, which running jobs never recorded."""
+
+    @workflow.run
+    async def run(self, job_input: JobInput) -> JobView:
+        await workflow.sleep(timedelta(seconds=1))
+        return await super().run(job_input)
+
+
+async def test_an_incompatible_change_fails_replay():
+    """The control: replay must catch a change that breaks recorded histories."""
+    completed = next(p for p in HISTORIES if p.stem == "job_completed")
+    replayer = Replayer(workflows=[ReorderedJobWorkflow], data_converter=pydantic_data_converter)
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(_history(completed))
