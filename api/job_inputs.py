@@ -51,6 +51,7 @@ def build_job_input(
         max_retries=settings.job_max_retries,
         retry_window=settings.retry_window,
         request_fingerprint=request_fingerprint(request),
+        publish_heartbeat_timeout=settings.publish_heartbeat_timeout,
         batch_id=batch_id,
         batch_index=batch_index,
         publish_retry={

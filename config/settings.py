@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     vinted_max_attempts: int = Field(default=6, ge=1, le=100)
     publish_retry_initial_interval: timedelta = timedelta(seconds=1)
     publish_retry_maximum_interval: timedelta = timedelta(seconds=60)
+    publish_heartbeat_timeout: timedelta = timedelta(seconds=30)
 
     # Worker
     worker_enabled: bool = True
@@ -241,6 +242,7 @@ class Settings(BaseSettings):
         "retry_window",
         "publish_retry_initial_interval",
         "publish_retry_maximum_interval",
+        "publish_heartbeat_timeout",
         mode="before",
     )
     @classmethod

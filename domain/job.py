@@ -84,6 +84,8 @@ class JobInput(BaseModel):
     max_retries: int = 3
     retry_window: timedelta = timedelta(days=7)
     request_fingerprint: str | None = None
+    publish_heartbeat_timeout: timedelta = timedelta(seconds=30)
+    """How soon a publish attempt whose worker died is retried (it stops heartbeating)."""
     batch_id: str | None = None
     """Set for a batch child: it waits for its batch's release instead of its own payment."""
     batch_index: int | None = None

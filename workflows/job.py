@@ -43,7 +43,6 @@ def publish_retry_policy(spec: PublishRetry) -> RetryPolicy:
 
 
 PUBLISH_START_TO_CLOSE = timedelta(minutes=2)
-PUBLISH_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 PUBLISH_SCHEDULE_TO_CLOSE = timedelta(minutes=30)
 
 
@@ -207,7 +206,7 @@ class JobWorkflow:
                 task_queue=marketplace_task_queue(marketplace),
                 start_to_close_timeout=PUBLISH_START_TO_CLOSE,
                 schedule_to_close_timeout=PUBLISH_SCHEDULE_TO_CLOSE,
-                heartbeat_timeout=PUBLISH_HEARTBEAT_TIMEOUT,
+                heartbeat_timeout=self._job.input.publish_heartbeat_timeout,
                 retry_policy=publish_retry_policy(
                     self._job.input.publish_retry.get(marketplace, PublishRetry())
                 ),
