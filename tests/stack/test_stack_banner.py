@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from stack.addresses import stack_addresses
 from stack.banner import EXAMPLE_PAYMENT, banner, example_commands
@@ -80,7 +77,6 @@ def test_example_uses_the_addresses_it_is_given() -> None:
     assert "Authorization: Bearer tok-123" in text
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_example_is_valid_bash() -> None:
     """The text is pasted into a shell: it must at least parse."""
     result = subprocess.run(["bash", "-n"], input=_example(), text=True, capture_output=True)
