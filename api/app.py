@@ -17,6 +17,7 @@ from api.metrics import install_metrics
 from api.problems import install_problem_handlers, problem_response
 from api.routes import admin, batches, health, jobs, mip003, webhooks
 from api.routes.codec import router as codec_router
+from config.codec import payload_codec
 from config.settings import Settings, load_settings
 from config.temporal import connect, is_connect_failure
 
@@ -49,6 +50,7 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.payload_codec = payload_codec(settings)
     app.state.gateway = None
     install_problem_handlers(app)
     app.add_middleware(

@@ -8,21 +8,26 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.executions import (
+    CLOSED,
+    read_memo,
+    require_awaiting_payment,
+    require_same_request,
+    start_once,
+)
 from api.idempotency import job_id_for_key
 from api.job_inputs import build_job_input, request_json
 from api.problems import ProblemError
-from api.schemas import StartJobRequest
-from api.signatures import verify_signature
+from api.schemas import BatchProvideInputRequest, StartJobRequest
+from api.signatures import SignatureVerifier
 from config.settings import Settings
 from domain.batch import BatchInput, BatchView, ChildrenReady, child_job_id
 from domain.canonical import fingerprint
-from domain.marketplaces import JOB_TASK_QUEUE
 from domain.messages import CancelRequest, SignedInput
+from domain.signed_content import signed_content
 from domain.status import JobStatus
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
@@ -38,14 +43,7 @@ class BatchGateway:
     def __init__(self, client: Client, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-
-    def signature_valid(self, content: bytes, signature: str) -> bool:
-        return verify_signature(
-            content,
-            signature,
-            hmac_keys=self.settings.signing_keys(),
-            public_keys=self.settings.public_keys(),
-        )
+        self._signatures = SignatureVerifier.from_settings(settings)
 
     def handle(self, batch_id: str) -> BatchHandle:
         return self.client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
@@ -65,37 +63,25 @@ class BatchGateway:
             else f"batch-{uuid.uuid4()}"
         )
         now = datetime.now(UTC)
-        created = True
-        try:
-            await self.client.start_workflow(
-                BatchWorkflow.run,
-                BatchInput(
-                    batch_id=batch_id,
-                    size=len(jobs),
-                    concurrency=self.settings.batch_concurrency,
-                    created_at=now,
-                    pay_by_time=now + self.settings.payment_timeout,
-                    request_fingerprint=request_fingerprint,
-                    history_events_per_run=self.settings.batch_history_events_per_run,
-                ),
-                id=batch_id,
-                task_queue=JOB_TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                memo={"request_fingerprint": request_fingerprint, "children_ready": False},
-                static_summary=f"batch of {len(jobs)} listings",
-            )
-        except WorkflowAlreadyStartedError:
-            if idempotency_key is None:  # pragma: no cover - uuid4 collision
-                raise
+        created = await start_once(
+            self.client,
+            BatchWorkflow.run,
+            BatchInput(
+                batch_id=batch_id,
+                size=len(jobs),
+                concurrency=self.settings.batch_concurrency,
+                created_at=now,
+                pay_by_time=now + self.settings.payment_timeout,
+                request_fingerprint=request_fingerprint,
+                history_events_per_run=self.settings.batch_history_events_per_run,
+            ),
+            workflow_id=batch_id,
+            memo={"request_fingerprint": request_fingerprint, "children_ready": False},
+            summary=f"batch of {len(jobs)} listings",
+        )
+        if not created:  # only a repeated Idempotency-Key can name an existing batch
             memo = await self._memo(batch_id)
-            if memo.get("request_fingerprint") != request_fingerprint:
-                raise ProblemError(
-                    422,
-                    "this Idempotency-Key was already used with a different request body",
-                    title="Idempotency-Key is already used",
-                ) from None
-            created = False
+            require_same_request(memo, request_fingerprint)
             if memo.get("children_ready"):
                 return batch_id, created
         await self._start_children(batch_id, jobs, now)
@@ -116,19 +102,15 @@ class BatchGateway:
                 job, self.settings, job_id=job_id, now=now, batch_id=batch_id, batch_index=index
             )
             async with slots:
-                try:
-                    await self.client.start_workflow(
-                        JobWorkflow.run,
-                        job_input,
-                        id=job_id,
-                        task_queue=JOB_TASK_QUEUE,
-                        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                        memo={"batch_id": batch_id},
-                        static_summary=f"publish {job.input_data.sku} (batch)",
-                    )
-                except WorkflowAlreadyStartedError:
-                    pass  # started by an earlier attempt of the same request
+                # False when an earlier attempt of the same request started it: fine.
+                await start_once(
+                    self.client,
+                    JobWorkflow.run,
+                    job_input,
+                    workflow_id=job_id,
+                    memo={"batch_id": batch_id},
+                    summary=f"publish {job.input_data.sku} (batch)",
+                )
 
         await asyncio.gather(*(start(i, job) for i, job in enumerate(jobs)))
 
@@ -152,34 +134,35 @@ class BatchGateway:
         return body
 
     async def _memo(self, batch_id: str) -> dict[str, Any]:
-        try:
-            description = await self.handle(batch_id).describe()
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise _not_found(batch_id) from None
-            raise
-        memo = dict(await description.memo())
-        if description.status != WorkflowExecutionStatus.RUNNING and "status" not in memo:
-            memo["status"] = "closed"
-        return memo
+        return await read_memo(self.handle(batch_id), _not_found(batch_id))
 
     # -- pay, cancel ----------------------------------------------------------------------
 
-    async def provide_input(self, batch_id: str, signed_input: SignedInput) -> None:
-        """Existence (404) was checked by the caller's describe; here: status (409), signal."""
+    async def provide_input(self, request: BatchProvideInputRequest) -> None:
+        """Check existence (404), signature (403) and status (409), then signal the batch."""
+        batch_id = request.batch_id
         memo = await self._memo(batch_id)
-        status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
-        if status != JobStatus.AWAITING_PAYMENT.value:
-            raise ProblemError(409, f"batch {batch_id} is {status}, not awaiting_payment")
-        await self.handle(batch_id).signal(BatchWorkflow.provide_input, signed_input)
+        try:
+            content = signed_content(batch_id, request.data)
+        except ValueError as err:
+            raise ProblemError(422, f"data: {err}") from None
+        if not self._signatures.verify(content, request.signature):
+            raise ProblemError(403, "no valid signature for this batch_id and data")
+        require_awaiting_payment("batch", batch_id, memo)
+        await self.handle(batch_id).signal(
+            BatchWorkflow.provide_input,
+            SignedInput(
+                data=request.data,
+                signature=request.signature,
+                received_at=datetime.now(UTC),
+                source="batch_provide_input",
+            ),
+        )
         log.info("batch input accepted batch_id=%s", batch_id)
-
-    async def exists(self, batch_id: str) -> None:
-        await self._memo(batch_id)
 
     async def cancel(self, batch_id: str, reason: str) -> None:
         memo = await self._memo(batch_id)
-        if memo.get("status") in (JobStatus.COMPLETED.value, JobStatus.CANCELLED.value, "closed"):
+        if memo.get("status") in (JobStatus.COMPLETED.value, JobStatus.CANCELLED.value, CLOSED):
             raise ProblemError(409, f"batch {batch_id} is {memo.get('status')}; nothing to cancel")
         await self.handle(batch_id).signal(BatchWorkflow.cancel, CancelRequest(reason=reason))
 

@@ -9,19 +9,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.executions import read_memo, require_awaiting_payment, require_same_request, start_once
 from api.idempotency import job_id_for_key
 from api.job_inputs import build_job_input
 from api.problems import ProblemError
 from api.schemas import ProvideInputRequest, StartJobRequest
-from api.signatures import verify_signature
+from api.signatures import SignatureVerifier
 from config.settings import Settings
 from domain.job import JobEvent, JobView, initial_view
-from domain.marketplaces import JOB_TASK_QUEUE
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.signed_content import signed_content
 from domain.status import SETTLED_JOB_STATUSES, JobStatus
@@ -42,14 +40,11 @@ class JobGateway:
     def __init__(self, client: Client, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self._hmac_keys = settings.signing_keys()
-        self._public_keys = settings.public_keys()
+        self._signatures = SignatureVerifier.from_settings(settings)
         self._query_timeout = timedelta(seconds=settings.status_query_timeout)
 
     def signature_valid(self, content: bytes, signature: str) -> bool:
-        return verify_signature(
-            content, signature, hmac_keys=self._hmac_keys, public_keys=self._public_keys
-        )
+        return self._signatures.verify(content, signature)
 
     def handle(self, job_id: str) -> JobHandle:
         return self.client.get_workflow_handle_for(JobWorkflow.run, job_id)
@@ -64,37 +59,19 @@ class JobGateway:
         job_input = build_job_input(request, self.settings, job_id=job_id, now=_utcnow())
         request_fingerprint = job_input.request_fingerprint or ""
         view = initial_view(job_input)
-        try:
-            await self.client.start_workflow(
-                JobWorkflow.run,
-                job_input,
-                id=job_id,
-                task_queue=JOB_TASK_QUEUE,
-                # One workflow per ID, ever: a repeated key never starts a second job.
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                memo={
-                    "request_fingerprint": request_fingerprint,
-                    "view": view.model_dump(mode="json"),
-                },
-                static_summary=f"publish {request.input_data.sku}",
-            )
-        except WorkflowAlreadyStartedError:
-            if idempotency_key is None:  # pragma: no cover - uuid4 collision
-                raise
-            return await self._existing_for_key(job_id, request_fingerprint), False
+        started = await start_once(
+            self.client,
+            JobWorkflow.run,
+            job_input,
+            workflow_id=job_id,
+            memo={"request_fingerprint": request_fingerprint, "view": view.model_dump(mode="json")},
+            summary=f"publish {request.input_data.sku}",
+        )
+        if not started:  # only a repeated Idempotency-Key can name an existing job
+            require_same_request(await self._memo(job_id), request_fingerprint)
+            return await self.view(job_id), False
         log.info("job started job_id=%s sku=%s", job_id, request.input_data.sku)
         return view, True
-
-    async def _existing_for_key(self, job_id: str, request_fingerprint: str) -> JobView:
-        memo = await self._memo(job_id)
-        if memo.get("request_fingerprint") != request_fingerprint:
-            raise ProblemError(
-                422,
-                "this Idempotency-Key was already used with a different request body",
-                title="Idempotency-Key is already used",
-            )
-        return await self.view(job_id)
 
     # -- read -----------------------------------------------------------------------------
 
@@ -123,19 +100,13 @@ class JobGateway:
             raise ProblemError(503, "job events are unavailable: no worker answered") from None
 
     async def _memo(self, job_id: str) -> dict[str, Any]:
-        try:
-            description = await self.handle(job_id).describe()
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise _not_found(job_id) from None
-            raise
-        return dict(await description.memo())
+        return await read_memo(self.handle(job_id), _not_found(job_id))
 
     async def _view_from_memo(self, job_id: str) -> JobView:
         memo = await self._memo(job_id)
         view = JobView.model_validate(memo["view"])
         update: dict[str, Any] = {"stale": True}
-        if "status" in memo:
+        if "updated_at" in memo:  # written by the workflow from its first task on
             update["status"] = JobStatus(memo["status"])
             update["updated_at"] = datetime.fromisoformat(memo["updated_at"])
             update["retry_count"] = memo.get("retry_count", 0)
@@ -148,12 +119,7 @@ class JobGateway:
     async def provide_input(self, request: ProvideInputRequest) -> JobHandle:
         """Check existence (404), signature (403) and status (409), then signal the job."""
         handle = self.handle(request.job_id)
-        try:
-            description = await handle.describe()
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise _not_found(request.job_id) from None
-            raise
+        memo = await self._memo(request.job_id)
         try:
             content = signed_content(request.job_id, request.data)
         except ValueError as err:
@@ -161,13 +127,8 @@ class JobGateway:
         if not self.signature_valid(content, request.signature):
             log.info("provide_input rejected job_id=%s: no valid signature", request.job_id)
             raise ProblemError(403, "no valid signature for this job_id and data")
-        memo = await description.memo()
         _refuse_batch_child(request.job_id, memo)
-        status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
-        if description.status != WorkflowExecutionStatus.RUNNING:
-            status = memo.get("status", "closed")
-        if status != JobStatus.AWAITING_PAYMENT.value:
-            raise ProblemError(409, f"job {request.job_id} is {status}, not awaiting_payment")
+        require_awaiting_payment("job", request.job_id, memo)
         await handle.signal(
             JobWorkflow.provide_input,
             SignedInput(data=request.data, signature=request.signature, received_at=_utcnow()),
@@ -240,22 +201,12 @@ class JobGateway:
         took, and the workflow itself ignores a redelivery racing with the first one.
         """
         handle = self.handle(job_id)
-        try:
-            description = await handle.describe()
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise _not_found(job_id) from None
-            raise
-        memo = await description.memo()
+        memo = await self._memo(job_id)
         _refuse_batch_child(job_id, memo)
         if signed_input.webhook_id and memo.get("input_webhook_id") == signed_input.webhook_id:
             log.info("webhook %s already applied job_id=%s", signed_input.webhook_id, job_id)
             return False
-        status = memo.get("status", JobStatus.AWAITING_PAYMENT.value)
-        if description.status != WorkflowExecutionStatus.RUNNING:
-            status = memo.get("status", "closed")
-        if status != JobStatus.AWAITING_PAYMENT.value:
-            raise ProblemError(409, f"job {job_id} is {status}, not awaiting_payment")
+        require_awaiting_payment("job", job_id, memo)
         await self._signal_open(handle, JobWorkflow.provide_input, signed_input)
         log.info("payment webhook %s accepted job_id=%s", signed_input.webhook_id, job_id)
         return True

@@ -7,9 +7,12 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from config.settings import Settings
 
 MAX_SIGNATURE_ENTRIES = 8
 """More entries than any key rotation needs; bounds the work one request can cause."""
@@ -62,3 +65,20 @@ def verify_signature(
                 except (InvalidSignature, ValueError):
                     pass
     return valid
+
+
+@dataclass(frozen=True)
+class SignatureVerifier:
+    """The configured keys, decoded once at start-up."""
+
+    hmac_keys: tuple[bytes, ...]
+    public_keys: tuple[bytes, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignatureVerifier:
+        return cls(tuple(settings.signing_keys()), tuple(settings.public_keys()))
+
+    def verify(self, content: bytes, header: str) -> bool:
+        return verify_signature(
+            content, header, hmac_keys=self.hmac_keys, public_keys=self.public_keys
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
@@ -15,8 +14,6 @@ from api.idempotency import parse_idempotency_key
 from api.problems import ProblemError
 from api.schemas import BatchCreated, BatchProvideInputRequest, CreateBatchRequest
 from domain.batch import child_job_id
-from domain.messages import SignedInput
-from domain.signed_content import signed_content
 
 router = APIRouter(tags=["batches"])
 Batches = Annotated[BatchGateway, Depends(get_batches)]
@@ -73,22 +70,7 @@ async def provide_batch_input(
 ) -> Any:
     if body.batch_id != batch_id:
         raise ProblemError(422, "batch_id in the body must match the path")
-    await batches.exists(batch_id)
-    try:
-        content = signed_content(batch_id, body.data)
-    except ValueError as err:
-        raise ProblemError(422, f"data: {err}") from None
-    if not batches.signature_valid(content, body.signature):
-        raise ProblemError(403, "no valid signature for this batch_id and data")
-    await batches.provide_input(
-        batch_id,
-        SignedInput(
-            data=body.data,
-            signature=body.signature,
-            received_at=datetime.now(UTC),
-            source="batch_provide_input",
-        ),
-    )
+    await batches.provide_input(body)
     return JSONResponse(
         await batches.view(batch_id), status_code=202, headers={"Location": f"/batches/{batch_id}"}
     )

@@ -20,11 +20,20 @@ from temporalio.api.common.v1 import Payload
 from api.admin import require_admin
 from api.dependencies import get_settings
 from api.problems import ProblemError
-from config.codec import PayloadDecryptionError, is_encrypted, payload_codec
+from config.codec import EncryptionCodec, PayloadDecryptionError, is_encrypted
 from config.settings import Settings
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_codec(request: Request) -> EncryptionCodec | None:
+    """The codec built once by create_app (keys decoded at start-up, not per request)."""
+    codec: EncryptionCodec | None = request.app.state.payload_codec
+    return codec
+
+
+CodecDep = Annotated[EncryptionCodec | None, Depends(get_codec)]
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
@@ -155,6 +164,7 @@ BODY_DESCRIPTION = (
 async def encode_payloads(
     request: Request,
     settings: SettingsDep,
+    codec: CodecDep,
     body: Annotated[
         CodecPayloads,
         Body(
@@ -168,7 +178,6 @@ async def encode_payloads(
         ),
     ],
 ) -> JSONResponse:
-    codec = payload_codec(settings)
     transform = codec.encode if codec else _unchanged
     return await _apply(transform, body, cors_headers(request, settings))
 
@@ -187,6 +196,7 @@ async def encode_payloads(
 async def decode_payloads(
     request: Request,
     settings: SettingsDep,
+    codec: CodecDep,
     body: Annotated[
         CodecPayloads,
         Body(
@@ -204,7 +214,6 @@ async def decode_payloads(
         ),
     ],
 ) -> JSONResponse:
-    codec = payload_codec(settings)
     transform = codec.decode if codec else _decode_without_keys
     return await _apply(transform, body, cors_headers(request, settings))
 
