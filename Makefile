@@ -6,13 +6,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-scale lint install clean
+.PHONY: run test test-reliability test-scale bench soak lint install clean
 
 run: $(STAMP)
 	$(BIN)/python -m stack
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+# Real-process breakage cases too slow for `make test`: server restart, marketplace outage,
+# gateway restart, the large hostile-input budget. CI runs it after `make test`.
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest -q -m reliability
 
 # The 10 000-listing batch on the time-skipping server (~3-4 min; see its docstring for why it
 # is not part of `make test`).
