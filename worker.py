@@ -38,12 +38,14 @@ def build_workers(
 ) -> list[Worker]:
     """One worker for workflows on ``jobs`` and one per marketplace queue with its rate limit.
 
+    Only the queues ``WORKER_TASK_QUEUES`` names are polled (all of them when it is empty).
+
     ``sandboxed=False`` is for load tests only: Temporal's workflow sandbox costs about 16 ms
     of CPU per job here (a 1 000-listing batch: 24 s sandboxed, 10 s without).
     """
     shutdown = timedelta(seconds=settings.worker_graceful_shutdown_seconds)
     workers: list[Worker] = []
-    if run_workflows:
+    if run_workflows and settings.polls(JOB_TASK_QUEUE):
         workers.append(
             Worker(
                 client,
@@ -56,6 +58,8 @@ def build_workers(
             )
         )
     for marketplace, activity in marketplace_activities.items():
+        if not settings.polls(marketplace_task_queue(marketplace)):
+            continue
         workers.append(
             Worker(
                 client,
@@ -102,7 +106,11 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with create_http_client(settings) as http:
         workers = build_workers(client, settings, marketplace_activities(settings, http))
-        queues = [JOB_TASK_QUEUE, *(marketplace_task_queue(m) for m in Marketplace)]
+        queues = [
+            q
+            for q in [JOB_TASK_QUEUE, *(marketplace_task_queue(m) for m in Marketplace)]
+            if settings.polls(q)
+        ]
         log.info(
             "worker started identity=%s namespace=%s queues=%s rate_limits=%s",
             identity,

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
 from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
-from domain.marketplaces import Marketplace
+from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8081"
 
@@ -123,6 +123,9 @@ class Settings(BaseSettings):
 
     # Worker
     worker_enabled: bool = True
+    # Which task queues this worker process polls (scale-out: e.g. `jobs` on one process and
+    # the marketplace queues on others). Empty: all of them.
+    worker_task_queues: Annotated[list[str], NoDecode] = Field(default_factory=list)
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
     marketplace_max_concurrent_activities: int = Field(default=50, ge=1)
@@ -231,6 +234,24 @@ class Settings(BaseSettings):
                     "(scheme, host and port; no path, no trailing slash)"
                 )
         return value
+
+    @field_validator("worker_task_queues", mode="before")
+    @classmethod
+    def _split_task_queues(cls, value: Any) -> Any:
+        return [q for q in re.split(r"[\s,]+", value) if q] if isinstance(value, str) else value
+
+    @field_validator("worker_task_queues")
+    @classmethod
+    def _check_task_queues(cls, value: list[str]) -> list[str]:
+        known = [JOB_TASK_QUEUE, *(marketplace_task_queue(m) for m in Marketplace)]
+        unknown = [q for q in value if q not in known]
+        if unknown:
+            raise ValueError(f"unknown task queue {unknown[0]!r}; known: {', '.join(known)}")
+        return value
+
+    def polls(self, task_queue: str) -> bool:
+        """Whether this worker process serves ``task_queue`` (WORKER_TASK_QUEUES)."""
+        return not self.worker_task_queues or task_queue in self.worker_task_queues
 
     @field_validator("admin_token", mode="before")
     @classmethod

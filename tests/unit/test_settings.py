@@ -139,3 +139,28 @@ def test_retry_settings_parse_durations_and_attempts(monkeypatch: pytest.MonkeyP
     assert settings.retry_window == timedelta(days=2)
     assert settings.max_attempts("vinted") == 9 and settings.max_attempts("ebay") == 6
     assert settings.publish_retry_maximum_interval == timedelta(minutes=5)
+
+
+def test_worker_task_queues_selects_what_a_worker_polls():
+    """Scale-out (issue 7): WORKER_TASK_QUEUES splits the jobs queue from the marketplace
+    queues across worker processes; empty means every queue."""
+    everything = Settings()
+    assert everything.worker_task_queues == []
+    assert all(everything.polls(q) for q in ("jobs", "marketplace-ebay", "marketplace-vinted"))
+
+    split = Settings(worker_task_queues="marketplace-ebay, marketplace-etsy marketplace-vinted")
+    assert split.worker_task_queues == [
+        "marketplace-ebay",
+        "marketplace-etsy",
+        "marketplace-vinted",
+    ]
+    assert not split.polls("jobs")
+    assert split.polls("marketplace-etsy")
+
+
+def test_worker_task_queues_rejects_an_unknown_queue_in_one_line():
+    result = _run(["worker.py"], {"WORKER_TASK_QUEUES": "jobs marketplace-amazon"})
+    assert result.returncode == 2
+    assert "WORKER_TASK_QUEUES" in result.stderr
+    assert "marketplace-amazon" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

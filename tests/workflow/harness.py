@@ -19,10 +19,20 @@ from workflows.job import JobWorkflow
 
 @asynccontextmanager
 async def running_workers(
-    client: Client, stand_ins: StandInMarketplaces, *, sandboxed: bool = True
+    client: Client,
+    stand_ins: StandInMarketplaces,
+    *,
+    sandboxed: bool = True,
+    task_queues: str = "",
 ) -> AsyncIterator[None]:
-    """The real worker builder, with stand-in activities registered under the real names."""
-    settings = Settings(ebay_rate_limit=1000, etsy_rate_limit=1000, vinted_rate_limit=1000)
+    """The real worker builder, with stand-in activities registered under the real names;
+    ``task_queues`` is WORKER_TASK_QUEUES (empty: every queue)."""
+    settings = Settings(
+        ebay_rate_limit=1000,
+        etsy_rate_limit=1000,
+        vinted_rate_limit=1000,
+        worker_task_queues=task_queues,
+    )
     workers = build_workers(client, settings, stand_ins.activities(), sandboxed=sandboxed)
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(workers, stop))
