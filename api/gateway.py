@@ -28,6 +28,9 @@ from workflows.job import JobWorkflow
 log = logging.getLogger("api.gateway")
 
 JobHandle = WorkflowHandle[JobWorkflow, JobView]
+SETTLED_STATUS_VALUES = frozenset(status.value for status in SETTLED_JOB_STATUSES)
+MEMO_POLL_FIRST = 0.5  # seconds; most jobs close before, and result() returns them at once
+MEMO_POLL_MAX = 2.0
 
 
 def _utcnow() -> datetime:
@@ -139,14 +142,15 @@ class JobGateway:
     async def wait_until_settled(self, handle: JobHandle, wait_seconds: float) -> JobView:
         """Wait up to ``wait_seconds`` for completed/failed/cancelled; return the latest view.
 
-        A completed or cancelled job closes its workflow, which ``result()`` long-polls with no
-        extra load. A failed job stays open for retries, so the status query is polled too,
-        with a growing interval.
+        A completed or cancelled job closes its workflow, which ``result()`` long-polls at no
+        cost to the worker. A failed job stays open for retries, so the memo (a server read,
+        no workflow task) is checked too, at a growing interval; the status query runs once,
+        for the final view.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         result: asyncio.Future[JobView] = asyncio.ensure_future(handle.result())
-        interval = 0.2
+        interval = MEMO_POLL_FIRST
         try:
             while True:
                 remaining = deadline - loop.time()
@@ -158,10 +162,10 @@ class JobGateway:
                         return result.result()
                     # Terminated or failed outside our code: keep reading the status instead.
                     result = loop.create_future()
-                view = await self.view(handle.id)
-                if view.status in SETTLED_JOB_STATUSES:
-                    return view
-                interval = min(interval * 1.5, 1.0)
+                memo = await self._memo(handle.id)
+                if memo.get("status") in SETTLED_STATUS_VALUES:
+                    break
+                interval = min(interval * 1.5, MEMO_POLL_MAX)
         finally:
             result.cancel()
         return await self.view(handle.id)
