@@ -58,6 +58,7 @@ class Stack:
     simulator_url: str
     log_dir: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    temporal_ui_port: int = 0
 
     def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.log_dir / f"{name}.log", "ab")
@@ -83,6 +84,42 @@ class Stack:
     def start_worker(self) -> subprocess.Popen[bytes]:
         return self.start("worker", [sys.executable, "worker.py"])
 
+    def start_api(self, within: float = 30) -> subprocess.Popen[bytes]:
+        """Start ``python -m api`` on the stack's API port; return once ``/ready`` answers."""
+        proc = self.start("api", [sys.executable, "-m", "api"])
+        wait_until(lambda: http_ok(f"{self.api_url}/ready"), within, "api")
+        return proc
+
+    def start_temporal(self, within: float = 30) -> subprocess.Popen[bytes]:
+        """Start the dev server on the stack's port with its SQLite file (``temporal.db`` in the
+        log directory); a restart reuses both, so the server finds its workflows again."""
+        proc = self.start(
+            "temporal",
+            [
+                dev_server_path(), "server", "start-dev",
+                "--db-filename", str(self.log_dir / "temporal.db"),
+                "--ip", "127.0.0.1", "--port", str(self.temporal_port),
+                "--ui-port", str(self.temporal_ui_port), "--headless", "--log-level", "error",
+            ],
+        )  # fmt: skip
+        wait_until(lambda: tcp_open(self.temporal_port), within, "temporal dev server")
+        return proc
+
+    def restart_temporal(
+        self, sig: int = signal.SIGTERM, while_down: Callable[[], None] | None = None
+    ) -> int:
+        """Stop the dev server with ``sig``, call ``while_down`` and start the server again on
+        the same port and SQLite file; the other processes are left alone. Returns the old
+        process's exit code."""
+        code = self.stop("temporal", sig)
+        wait_until(lambda: not tcp_open(self.temporal_port), 10, "temporal port released")
+        if while_down is not None:
+            while_down()
+        self.start_temporal()
+        # Keep the dev server first, so the stack still stops in reverse order of dependency.
+        self.processes = {"temporal": self.processes.pop("temporal"), **self.processes}
+        return code
+
 
 @contextmanager
 def running_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
@@ -102,23 +139,14 @@ def running_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterato
         api_url=f"http://127.0.0.1:{api_port}",
         simulator_url=f"http://127.0.0.1:{sim_port}",
         log_dir=tmp,
+        temporal_ui_port=ui_port,
     )
     try:
-        stack.start(
-            "temporal",
-            [
-                dev_server_path(), "server", "start-dev",
-                "--db-filename", str(tmp / "temporal.db"),
-                "--ip", "127.0.0.1", "--port", str(temporal_port),
-                "--ui-port", str(ui_port), "--headless", "--log-level", "error",
-            ],
-        )  # fmt: skip
-        wait_until(lambda: tcp_open(temporal_port), 30, "temporal dev server")
+        stack.start_temporal()
         stack.start("simulator", [sys.executable, "-m", "simulator"])
         wait_until(lambda: http_ok(f"{stack.simulator_url}/__sim/listings"), 30, "simulator")
         stack.start_worker()
-        stack.start("api", [sys.executable, "-m", "api"])
-        wait_until(lambda: http_ok(f"{stack.api_url}/ready"), 30, "api")
+        stack.start_api()
         yield stack
     finally:
         for name in reversed(list(stack.processes)):

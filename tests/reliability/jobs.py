@@ -1,0 +1,133 @@
+"""What the reliability tests do to jobs over HTTP and how they count the listings that result."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from api.signatures import sign_hmac
+from domain.signed_content import signed_content
+
+MARKETPLACES = ("ebay", "etsy", "vinted")
+
+
+def signed_input(job_id: str, secret: str) -> dict[str, Any]:
+    """The ``/provide_input`` body for ``job_id``, signed with the base64 ``secret``."""
+    data = {"payment_id": f"pay-{job_id}"}
+    signature = sign_hmac(signed_content(job_id, data), base64.b64decode(secret))
+    return {"job_id": job_id, "data": data, "signature": signature}
+
+
+def pay(api: httpx.Client, job_id: str, secret: str) -> None:
+    """Pay without waiting for the outcome (``Prefer: wait=0``)."""
+    response = api.post(
+        "/provide_input", json=signed_input(job_id, secret), headers={"Prefer": "wait=0"}
+    )
+    assert response.status_code in (200, 202), response.text
+
+
+def statuses(api: httpx.Client, job_ids: list[str]) -> dict[str, str]:
+    """Each job's status; fails when a job is unknown (404) or the view is not for that job."""
+    result = {}
+    for job_id in job_ids:
+        response = api.get(f"/status/{job_id}")
+        assert response.status_code == 200, (job_id, response.status_code, response.text)
+        view = response.json()
+        assert view["job_id"] == job_id, view
+        result[job_id] = view["status"]
+    return result
+
+
+def wait_for_statuses(
+    api: httpx.Client, job_ids: list[str], wanted: set[str], within: float
+) -> dict[str, str]:
+    """Poll until every job's status is in ``wanted``; return the last statuses either way.
+
+    Transport errors and 503s (Temporal briefly unreachable) are retried until the deadline.
+    """
+    deadline = time.monotonic() + within
+    last: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        try:
+            last = statuses(api, job_ids)
+        except (httpx.HTTPError, AssertionError):
+            time.sleep(0.5)
+            continue
+        if all(s in wanted for s in last.values()):
+            break
+        time.sleep(0.5)
+    return last
+
+
+def marketplace_views(api: httpx.Client, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """``job_id -> marketplaces`` part of each job view (status, attempts, …)."""
+    return {j: api.get(f"/status/{j}").json()["marketplaces"] for j in job_ids}
+
+
+def live_listing_counts(simulator_url: str) -> dict[str, Counter[str]]:
+    """Per marketplace, how many live listings each SKU has in the simulator.
+
+    Live: eBay ``PUBLISHED`` offers, active Etsy listings, every Vinted item (by its reference,
+    ``{sku}-…``). Counted the same way as ``test_worker_kill.py``.
+    """
+    listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
+    return {
+        "ebay": Counter(i["sku"] for i in listings["ebay"] if i["status"] == "PUBLISHED"),
+        "etsy": Counter(
+            i["skus"][0] for i in listings["etsy"] if i["state"] == "active" and i["skus"]
+        ),
+        "vinted": Counter(i["reference"].split("-")[0] for i in listings["vinted"]),
+    }
+
+
+def stray_listings(simulator_url: str) -> list[dict[str, Any]]:
+    """Etsy drafts and unpublished eBay offers: what an interrupted publish could leave behind."""
+    listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
+    drafts = [i for i in listings["etsy"] if i["state"] == "draft"]
+    offers = [i for i in listings["ebay"] if i["status"] != "PUBLISHED"]
+    return drafts + offers
+
+
+def assert_one_listing_each(simulator_url: str, skus: list[str]) -> int:
+    """Exactly one live listing per (marketplace, SKU) and no stray drafts; returns the number
+    of duplicates (0, or the assertion fails)."""
+    counts = live_listing_counts(simulator_url)
+    duplicates = sum(max(0, c[sku] - 1) for c in counts.values() for sku in skus)
+    missing = [(m, sku) for m, c in counts.items() for sku in skus if c[sku] == 0]
+    assert duplicates == 0, counts
+    assert not missing, missing
+    assert not stray_listings(simulator_url), stray_listings(simulator_url)
+    return duplicates
+
+
+def live_listing_ids(simulator_url: str) -> dict[tuple[str, str], str]:
+    """``(marketplace, sku) -> listing id`` of every live listing in the simulator."""
+    listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
+    ebay = [
+        (("ebay", i["sku"]), i["listingId"]) for i in listings["ebay"] if i["status"] == "PUBLISHED"
+    ]
+    etsy = [
+        (("etsy", i["skus"][0]), i["listing_id"])
+        for i in listings["etsy"]
+        if i["state"] == "active" and i["skus"]
+    ]
+    vinted = [(("vinted", i["reference"].split("-")[0]), i["item_id"]) for i in listings["vinted"]]
+    return {key: str(listing_id) for key, listing_id in ebay + etsy + vinted}
+
+
+def assert_results_match_listings(
+    api: httpx.Client, jobs: dict[str, str], simulator_url: str
+) -> None:
+    """Each completed job's view (``jobs``: job_id -> SKU) names, per marketplace, the listing
+    that is live in the simulator for its SKU."""
+    live = live_listing_ids(simulator_url)
+    for job_id, sku in jobs.items():
+        view = api.get(f"/status/{job_id}").json()
+        assert view["status"] == "completed" and not view["stale"], view
+        for marketplace in MARKETPLACES:
+            listed = view["result"][marketplace]["listing_id"]
+            assert listed == live[(marketplace, sku)], (job_id, marketplace, listed, live)
