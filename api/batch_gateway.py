@@ -16,6 +16,7 @@ from api.executions import (
     read_memo,
     require_awaiting_payment,
     require_same_request,
+    signal_open,
     start_once,
 )
 from api.idempotency import job_id_for_key
@@ -76,7 +77,12 @@ class BatchGateway:
                 history_events_per_run=self.settings.batch_history_events_per_run,
             ),
             workflow_id=batch_id,
-            memo={"request_fingerprint": request_fingerprint, "children_ready": False},
+            # "size" too: until a worker runs the batch's first task, the memo is the view.
+            memo={
+                "request_fingerprint": request_fingerprint,
+                "children_ready": False,
+                "size": len(jobs),
+            },
             summary=f"batch of {len(jobs)} listings",
         )
         if not created:  # only a repeated Idempotency-Key can name an existing batch
@@ -149,7 +155,9 @@ class BatchGateway:
         if not self._signatures.verify(content, request.signature):
             raise ProblemError(403, "no valid signature for this batch_id and data")
         require_awaiting_payment("batch", batch_id, memo)
-        await self.handle(batch_id).signal(
+        await signal_open(
+            "batch",
+            self.handle(batch_id),
             BatchWorkflow.provide_input,
             SignedInput(
                 data=request.data,
@@ -164,7 +172,9 @@ class BatchGateway:
         memo = await self._memo(batch_id)
         if memo.get("status") in (JobStatus.COMPLETED.value, JobStatus.CANCELLED.value, CLOSED):
             raise ProblemError(409, f"batch {batch_id} is {memo.get('status')}; nothing to cancel")
-        await self.handle(batch_id).signal(BatchWorkflow.cancel, CancelRequest(reason=reason))
+        await signal_open(
+            "batch", self.handle(batch_id), BatchWorkflow.cancel, CancelRequest(reason=reason)
+        )
 
 
 def _not_found(batch_id: str) -> ProblemError:

@@ -78,3 +78,14 @@ def require_same_request(memo: Mapping[str, Any], request_fingerprint: str) -> N
             "this Idempotency-Key was already used with a different request body",
             title="Idempotency-Key is already used",
         )
+
+
+async def signal_open(kind: str, handle: WorkflowHandle[Any, Any], signal: Any, arg: Any) -> None:
+    """Signal an execution that must still be open. One that closed after its memo was read
+    (Temporal answers NOT_FOUND) is a 409, not a 502."""
+    try:
+        await handle.signal(signal, arg)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise ProblemError(409, f"{kind} {handle.id} is closed") from None
+        raise

@@ -12,7 +12,13 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.executions import read_memo, require_awaiting_payment, require_same_request, start_once
+from api.executions import (
+    read_memo,
+    require_awaiting_payment,
+    require_same_request,
+    signal_open,
+    start_once,
+)
 from api.idempotency import job_id_for_key
 from api.job_inputs import build_job_input
 from api.problems import ProblemError
@@ -132,7 +138,9 @@ class JobGateway:
             raise ProblemError(403, "no valid signature for this job_id and data")
         _refuse_batch_child(request.job_id, memo)
         require_awaiting_payment("job", request.job_id, memo)
-        await handle.signal(
+        await signal_open(
+            "job",
+            handle,
             JobWorkflow.provide_input,
             SignedInput(data=request.data, signature=request.signature, received_at=_utcnow()),
         )
@@ -177,7 +185,7 @@ class JobGateway:
         if view.status in (JobStatus.COMPLETED, JobStatus.CANCELLED):
             raise ProblemError(409, f"job {job_id} is {view.status.value}; nothing to cancel")
         handle = self.handle(job_id)
-        await self._signal_open(handle, JobWorkflow.cancel, CancelRequest(reason=reason))
+        await signal_open("job", handle, JobWorkflow.cancel, CancelRequest(reason=reason))
         log.info("cancel requested job_id=%s", job_id)
         return handle
 
@@ -192,7 +200,7 @@ class JobGateway:
                 retry_count=view.retry_count,
             )
         handle = self.handle(job_id)
-        await self._signal_open(handle, JobWorkflow.retry, RetryRequest(reason=reason))
+        await signal_open("job", handle, JobWorkflow.retry, RetryRequest(reason=reason))
         log.info("retry requested job_id=%s", job_id)
         return await self.view(job_id)
 
@@ -211,18 +219,9 @@ class JobGateway:
             log.info("webhook %s already applied job_id=%s", signed_input.webhook_id, job_id)
             return False
         require_awaiting_payment("job", job_id, memo)
-        await self._signal_open(handle, JobWorkflow.provide_input, signed_input)
+        await signal_open("job", handle, JobWorkflow.provide_input, signed_input)
         log.info("payment webhook %s accepted job_id=%s", signed_input.webhook_id, job_id)
         return True
-
-    async def _signal_open(self, handle: JobHandle, signal: Any, arg: Any) -> None:
-        """Signal a workflow that must still be open; a closed one is a 409, not a 500."""
-        try:
-            await handle.signal(signal, arg)
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise ProblemError(409, f"job {handle.id} is closed") from None
-            raise
 
 
 def _refuse_batch_child(job_id: str, memo: Mapping[str, Any]) -> None:

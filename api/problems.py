@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("api")
@@ -100,6 +101,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = "route not found"
         return problem_response(exc.status_code, detail, headers=exc.headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _disconnected(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # Nobody reads this: the client left mid-body, or BodySizeLimit already answered 413
+        # and ended the body (routes that read it themselves, like the webhook, get here).
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return problem_response(400, "the request body ended early: the client disconnected")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

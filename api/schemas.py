@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from domain.batch import MAX_BATCH_SIZE
+from domain.canonical import MAX_JSON_DEPTH, json_depth
 from domain.job import JobView
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
@@ -24,6 +25,16 @@ EXAMPLE_START_JOB: dict[str, Any] = {
     "identifier_from_purchaser": "order-8812",
     "marketplaces": ["ebay", "etsy", "vinted"],
 }
+
+
+def _not_too_deep(value: dict[str, Any]) -> dict[str, Any]:
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"must not nest deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+SignedData = Annotated[dict[str, Any], AfterValidator(_not_too_deep)]
+"""The signed payment confirmation: a JSON object nested at most MAX_JSON_DEPTH levels."""
 
 
 class StartJobRequest(BaseModel):
@@ -69,7 +80,10 @@ class ProvideInputRequest(BaseModel):
     )
 
     job_id: str = Field(min_length=1, max_length=255)
-    data: dict[str, Any] = Field(description="The signed payment confirmation (a JSON object).")
+    data: SignedData = Field(
+        description="The signed payment confirmation (a JSON object, at most "
+        f"{MAX_JSON_DEPTH} levels deep)."
+    )
     signature: str = Field(
         min_length=1,
         max_length=4096,
@@ -107,7 +121,10 @@ class BatchProvideInputRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     batch_id: str = Field(min_length=1, max_length=255)
-    data: dict[str, Any] = Field(description="The signed payment confirmation (a JSON object).")
+    data: SignedData = Field(
+        description="The signed payment confirmation (a JSON object, at most "
+        f"{MAX_JSON_DEPTH} levels deep)."
+    )
     signature: str = Field(
         min_length=1,
         max_length=4096,

@@ -33,9 +33,13 @@ def _entries(header: str) -> list[tuple[str, bytes]]:
     for token in header.split()[:MAX_SIGNATURE_ENTRIES]:
         version, _, encoded = token.partition(",")
         try:
-            entries.append((version, base64.b64decode(encoded, validate=True)))
+            signature = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             continue
+        # Only the canonical text: the decoder ignores the unused low bits of the last
+        # character, which would let several texts stand for one signature.
+        if base64.b64encode(signature).decode("ascii") == encoded:
+            entries.append((version, signature))
     return entries
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from api.dependencies import get_gateway
 from api.gateway import JobGateway
 from api.problems import ProblemError
-from domain.canonical import canonical_json
+from domain.canonical import MAX_JSON_DEPTH, canonical_json, json_depth
 from domain.messages import SignedInput
 from domain.signed_content import webhook_signed_content
 
@@ -45,6 +45,8 @@ def _parse_event(raw: bytes) -> tuple[str, dict[str, Any]]:
         canonical_json(event)  # NaN, huge integers: not JSON we can keep as evidence
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ProblemError(400, "webhook body is not valid UTF-8 JSON") from None
+    if json_depth(event) > MAX_JSON_DEPTH:
+        raise ProblemError(400, f"webhook body must not nest deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
         raise ProblemError(400, 'webhook body must be {"type": …, "data": {"job_id": …}}')
     if event.get("type") != PAYMENT_CONFIRMED:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from activities.registry import create_http_client, marketplace_activities
 from api.app import create_app
@@ -99,3 +103,32 @@ async def api(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+@pytest.fixture(scope="session")
+def served_api(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
+    """The gateway under a real uvicorn in a thread (its own event loop and lifespan), for
+    tests that speak HTTP on the wire (schemathesis, hostile bodies). Both HMAC secrets and
+    the Ed25519 public key are configured."""
+    target = dev_env.client.service_client.config.target_host
+    app = create_app(
+        settings=Settings(
+            temporal_address=target,
+            signing_secrets=" ".join(keys.hmac_secrets),
+            signing_public_keys=keys.ed25519_public,
+            admin_token=ADMIN_TOKEN,
+            # No worker serves this sync test's requests quickly: do not wait for outcomes.
+            provide_input_wait=0,
+            status_query_timeout=0.3,
+        )
+    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -18,6 +19,19 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert isinstance(body["detail"], str) and body["detail"]
     assert body["status"] == status
     return body
+
+
+def check_problem_shape(status: int, content_type: str, body: bytes, where: str) -> None:
+    """Any answer: below 500; when an error, problem+json with a non-empty string ``detail``
+    and ``status`` equal to the HTTP status. ``where`` names the request in failures."""
+    where = f"{where}: {body[:300]!r}"
+    assert status < 500, where
+    if status >= 400:
+        assert content_type.startswith("application/problem+json"), where
+        problem = json.loads(body)
+        assert isinstance(problem, dict), where
+        assert isinstance(problem.get("detail"), str) and problem["detail"], where
+        assert problem.get("status") == status, where
 
 
 async def create_job(api: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:

@@ -6,11 +6,17 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
+from temporalio.client import Client
 
+from api.executions import signal_open
+from api.problems import ProblemError
+from domain.messages import CancelRequest
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT, assert_problem
 from tests.factories import listing_body, start_job_body
 from tests.support.simulator import SimulatorControl
+from workflows.batch import BatchWorkflow
 
 
 def _batch(count: int) -> dict[str, Any]:
@@ -122,3 +128,22 @@ async def test_cancel_batch_is_admin_only_and_cancels_children(api: httpx.AsyncC
 
 async def test_unknown_batch_is_404(api: httpx.AsyncClient):
     assert_problem(await api.get("/batches/batch-nope"), 404)
+
+
+async def test_a_batch_that_closes_between_memo_read_and_signal_is_409(
+    api: httpx.AsyncClient, dev_client: Client
+):
+    """Found by tests/api/test_hostile_bodies.py: a cancel racing the batch's own end got 502
+    (Temporal answers NOT_FOUND to a signal for a closed execution). Now 409, for batches and
+    jobs alike."""
+    batch_id = (await api.post("/batches", json=_batch(1))).json()["batch_id"]
+    await dev_client.get_workflow_handle(batch_id).terminate("closed for the test")
+    with pytest.raises(ProblemError) as closed:
+        await signal_open(
+            "batch",
+            dev_client.get_workflow_handle(batch_id),
+            BatchWorkflow.cancel,
+            CancelRequest(reason="too late"),
+        )
+    assert closed.value.status == 409
+    assert "closed" in closed.value.detail
