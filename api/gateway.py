@@ -170,9 +170,14 @@ class JobGateway:
                         return result.result()
                     # Terminated or failed outside our code: keep reading the status instead.
                     result = loop.create_future()
-                memo = await self._memo(handle.id)
-                if memo.get("status") in SETTLED_STATUS_VALUES:
-                    break
+                status = (await self._memo(handle.id)).get("status")
+                if status == JobStatus.FAILED.value:
+                    break  # open for retries: only the query has the whole view
+                if status in SETTLED_STATUS_VALUES and not result.done():
+                    # Completed or cancelled: the workflow is closing and result() is about to
+                    # return the view; a query now would replay the whole closed history.
+                    interval = MEMO_POLL_FIRST
+                    continue
                 interval = min(interval * 1.5, MEMO_POLL_MAX)
         finally:
             result.cancel()
