@@ -13,7 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
@@ -34,14 +35,10 @@ def build_workers(
     marketplace_activities: Mapping[Marketplace, Callable[..., Any]],
     *,
     run_workflows: bool = True,
-    sandboxed: bool = True,
 ) -> list[Worker]:
     """One worker for workflows on ``jobs`` and one per marketplace queue with its rate limit.
 
     Only the queues ``WORKER_TASK_QUEUES`` names are polled (all of them when it is empty).
-
-    ``sandboxed=False`` is for load tests only: Temporal's workflow sandbox costs about 16 ms
-    of CPU per job here (a 1 000-listing batch: 24 s sandboxed, 10 s without).
     """
     shutdown = timedelta(seconds=settings.worker_graceful_shutdown_seconds)
     workers: list[Worker] = []
@@ -51,7 +48,7 @@ def build_workers(
                 client,
                 task_queue=JOB_TASK_QUEUE,
                 workflows=[JobWorkflow, BatchWorkflow],
-                **({} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}),
+                workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
                 max_cached_workflows=settings.worker_max_cached_workflows,
                 graceful_shutdown_timeout=shutdown,
@@ -78,6 +75,19 @@ def build_workers(
             )
         )
     return workers
+
+
+def workflow_runner(sandbox: str) -> WorkflowRunner:
+    """WORKER_WORKFLOW_SANDBOX. ``strict`` (the default) is Temporal's sandbox: every run gets
+    fresh imports of the workflow module and a workflow that calls datetime.now(), random or
+    does I/O fails its task instead of going wrong on replay. ``off`` saves ~10 ms of CPU per
+    job here (bench/README.md) and leaves only the replay tests as the guard. (Passing all
+    modules through would save most of that too, but it also lets datetime.now() through,
+    so it is not offered: tests/workflow/test_sandbox_modes.py.)
+    """
+    if sandbox == "off":
+        return UnsandboxedWorkflowRunner()
+    return SandboxedWorkflowRunner()
 
 
 async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # Which task queues this worker process polls (scale-out: e.g. `jobs` on one process and
     # the marketplace queues on others). Empty: all of them.
     worker_task_queues: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The workflow sandbox: "strict" (Temporal's default: a non-deterministic call such as
+    # datetime.now() fails the workflow task) or "off" (less CPU per job, no such guard).
+    worker_workflow_sandbox: Literal["strict", "off"] = "strict"
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
     marketplace_max_concurrent_activities: int = Field(default=50, ge=1)

@@ -22,7 +22,7 @@ async def running_workers(
     client: Client,
     stand_ins: StandInMarketplaces,
     *,
-    sandboxed: bool = True,
+    sandbox: str = "strict",
     task_queues: str = "",
 ) -> AsyncIterator[None]:
     """The real worker builder, with stand-in activities registered under the real names;
@@ -32,8 +32,9 @@ async def running_workers(
         etsy_rate_limit=1000,
         vinted_rate_limit=1000,
         worker_task_queues=task_queues,
+        worker_workflow_sandbox=sandbox,
     )
-    workers = build_workers(client, settings, stand_ins.activities(), sandboxed=sandboxed)
+    workers = build_workers(client, settings, stand_ins.activities())
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(workers, stop))
     try:

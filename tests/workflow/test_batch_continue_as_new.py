@@ -41,7 +41,7 @@ async def test_batch_progress_survives_many_continue_as_new(own_dev_env: Workflo
     """Issue 5: history stays bounded (continue-as-new every ~200 events here), progress is
     carried across runs, and no child's report is lost at a run boundary."""
     client = own_dev_env.client
-    async with running_workers(client, StandInMarketplaces(), sandboxed=False):
+    async with running_workers(client, StandInMarketplaces(), sandbox="off"):
         settings = Settings(batch_concurrency=50, batch_history_events_per_run=EVENTS_PER_RUN)
         batch_id, _ = await BatchGateway(client, settings).create(_jobs(CHILDREN), None)
         handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)

@@ -35,7 +35,7 @@ async def test_a_10000_listing_batch_finishes_with_a_bounded_history(
     covers continue-as-new on the dev server inside ``make test``.
     """
     stand_ins = StandInMarketplaces()
-    async with running_workers(time_env.client, stand_ins, sandboxed=False):
+    async with running_workers(time_env.client, stand_ins, sandbox="off"):
         started = time.monotonic()
         batch_id, _ = await _start(time_env.client, _jobs(MAX_BATCH_SIZE), _settings(500))
         handle = time_env.client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
