@@ -24,6 +24,16 @@ test-reliability: $(STAMP)
 test-scale: $(STAMP)
 	$(BIN)/python -m pytest -q -m scale
 
+# Gateway vs raw Temporal client on the real local stack at concurrency 1, 10, 50 (~5-10 min;
+# BENCH_QUICK=1: under 2 min). Results in bench/results/; options in bench/README.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# SOAK_JOBS (default 10 000) jobs through the real stack: jobs lost, duplicate listings, RSS
+# growth; exit 1 on any loss or duplicate. Options in bench/README.md.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
