@@ -35,8 +35,8 @@ log = logging.getLogger("api.gateway")
 
 JobHandle = WorkflowHandle[JobWorkflow, JobView]
 SETTLED_STATUS_VALUES = frozenset(status.value for status in SETTLED_JOB_STATUSES)
-MEMO_POLL_FIRST = 0.5  # seconds; most jobs close before, and result() returns them at once
-MEMO_POLL_MAX = 2.0
+MEMO_POLL_FIRST = 2.0  # seconds; most jobs close before, and result() returns them at once
+MEMO_POLL_MAX = 3.0
 
 
 def _utcnow() -> datetime:
@@ -152,7 +152,8 @@ class JobGateway:
 
         A completed or cancelled job closes its workflow, which ``result()`` long-polls at no
         cost to the worker. A failed job stays open for retries, so the memo (a server read,
-        no workflow task) is checked too, at a growing interval; the status query runs once,
+        no workflow task) is checked too, from 2 s on (a failed job is seen within ~2 s, and
+        most jobs close before the first check); the status query runs once,
         for the final view.
         """
         loop = asyncio.get_running_loop()
