@@ -21,7 +21,12 @@ from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
 from config.settings import ConfigurationError, Settings, load_settings
 from config.temporal import connect_with_retry
-from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
+from domain.marketplaces import (
+    ALL_TASK_QUEUES,
+    JOB_TASK_QUEUE,
+    Marketplace,
+    marketplace_task_queue,
+)
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
 
@@ -116,11 +121,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with create_http_client(settings) as http:
         workers = build_workers(client, settings, marketplace_activities(settings, http))
-        queues = [
-            q
-            for q in [JOB_TASK_QUEUE, *(marketplace_task_queue(m) for m in Marketplace)]
-            if settings.polls(q)
-        ]
+        queues = [q for q in ALL_TASK_QUEUES if settings.polls(q)]
         log.info(
             "worker started identity=%s namespace=%s queues=%s rate_limits=%s",
             identity,

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
 from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
-from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
+from domain.marketplaces import ALL_TASK_QUEUES, Marketplace
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8081"
 
@@ -246,10 +246,10 @@ class Settings(BaseSettings):
     @field_validator("worker_task_queues")
     @classmethod
     def _check_task_queues(cls, value: list[str]) -> list[str]:
-        known = [JOB_TASK_QUEUE, *(marketplace_task_queue(m) for m in Marketplace)]
-        unknown = [q for q in value if q not in known]
+        unknown = [q for q in value if q not in ALL_TASK_QUEUES]
         if unknown:
-            raise ValueError(f"unknown task queue {unknown[0]!r}; known: {', '.join(known)}")
+            known = ", ".join(ALL_TASK_QUEUES)
+            raise ValueError(f"unknown task queue {unknown[0]!r}; known: {known}")
         return value
 
     def polls(self, task_queue: str) -> bool:

@@ -22,6 +22,10 @@ def marketplace_task_queue(marketplace: Marketplace) -> str:
     return f"marketplace-{marketplace.value}"
 
 
+ALL_TASK_QUEUES = (JOB_TASK_QUEUE, *(marketplace_task_queue(m) for m in Marketplace))
+"""Every task queue a worker can poll (WORKER_TASK_QUEUES picks among them)."""
+
+
 def publish_activity_name(marketplace: Marketplace) -> str:
     """The registered activity name; workflows call activities by this name only."""
     return f"publish_to_{marketplace.value}"
