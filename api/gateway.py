@@ -174,7 +174,7 @@ class JobGateway:
                 status = (await self._memo(handle.id)).get("status")
                 if status == JobStatus.FAILED.value:
                     break  # open for retries: only the query has the whole view
-                if status in SETTLED_STATUS_VALUES and not result.done():
+                if status in SETTLED_STATUS_VALUES:
                     # Completed or cancelled: the workflow is closing and result() is about to
                     # return the view; a query now would replay the whole closed history.
                     interval = MEMO_POLL_FIRST

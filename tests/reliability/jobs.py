@@ -68,20 +68,31 @@ def marketplace_views(api: httpx.Client, job_ids: list[str]) -> dict[str, dict[s
     return {j: api.get(f"/status/{j}").json()["marketplaces"] for j in job_ids}
 
 
-def live_listing_counts(simulator_url: str) -> dict[str, Counter[str]]:
-    """Per marketplace, how many live listings each SKU has in the simulator.
+def live_listings(simulator_url: str) -> list[tuple[str, str, str]]:
+    """``(marketplace, sku, listing id)`` of every live listing in the simulator.
 
-    Live: eBay ``PUBLISHED`` offers, active Etsy listings, every Vinted item (by its reference,
-    ``{sku}-…``). Counted the same way as ``test_worker_kill.py``.
+    Live: eBay ``PUBLISHED`` offers, active Etsy listings, every Vinted item (its SKU is the
+    part of its reference ``{sku}-…`` before the dash).
     """
     listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
-    return {
-        "ebay": Counter(i["sku"] for i in listings["ebay"] if i["status"] == "PUBLISHED"),
-        "etsy": Counter(
-            i["skus"][0] for i in listings["etsy"] if i["state"] == "active" and i["skus"]
-        ),
-        "vinted": Counter(i["reference"].split("-")[0] for i in listings["vinted"]),
-    }
+    ebay = [
+        ("ebay", i["sku"], i["listingId"]) for i in listings["ebay"] if i["status"] == "PUBLISHED"
+    ]
+    etsy = [
+        ("etsy", i["skus"][0], i["listing_id"])
+        for i in listings["etsy"]
+        if i["state"] == "active" and i["skus"]
+    ]
+    vinted = [("vinted", i["reference"].split("-")[0], i["item_id"]) for i in listings["vinted"]]
+    return [(m, sku, str(listing_id)) for m, sku, listing_id in ebay + etsy + vinted]
+
+
+def live_listing_counts(simulator_url: str) -> dict[str, Counter[str]]:
+    """Per marketplace, how many live listings each SKU has in the simulator."""
+    counts: dict[str, Counter[str]] = {m: Counter() for m in MARKETPLACES}
+    for marketplace, sku, _ in live_listings(simulator_url):
+        counts[marketplace][sku] += 1
+    return counts
 
 
 def stray_listings(simulator_url: str) -> list[dict[str, Any]]:
@@ -106,17 +117,7 @@ def assert_one_listing_each(simulator_url: str, skus: list[str]) -> int:
 
 def live_listing_ids(simulator_url: str) -> dict[tuple[str, str], str]:
     """``(marketplace, sku) -> listing id`` of every live listing in the simulator."""
-    listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
-    ebay = [
-        (("ebay", i["sku"]), i["listingId"]) for i in listings["ebay"] if i["status"] == "PUBLISHED"
-    ]
-    etsy = [
-        (("etsy", i["skus"][0]), i["listing_id"])
-        for i in listings["etsy"]
-        if i["state"] == "active" and i["skus"]
-    ]
-    vinted = [(("vinted", i["reference"].split("-")[0]), i["item_id"]) for i in listings["vinted"]]
-    return {key: str(listing_id) for key, listing_id in ebay + etsy + vinted}
+    return {(m, sku): listing_id for m, sku, listing_id in live_listings(simulator_url)}
 
 
 def assert_results_match_listings(
