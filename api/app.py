@@ -1,4 +1,4 @@
-"""create_app(): the FastAPI application, its Temporal client (lifespan) and error handling."""
+"""create_app(): the FastAPI application, its Temporal client and services (lifespan)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,36 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.batch_gateway import BatchGateway
-from api.gateway import JobGateway
+from api.deps import Services
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
-from api.problems import install_problem_handlers, problem_response
-from api.routes import admin, batches, health, jobs, mip003, webhooks
-from api.routes.codec import router as codec_router
+from api.problems import install_problem_handlers
+from api.routes import admin, batches, codec, health, jobs, mip003, webhooks
+from api.services.batches import BatchService
+from api.services.jobs import JobService
+from api.services.payments import Payments
+from api.services.temporal import Executions
+from api.signatures import SignatureVerifier
 from config.codec import payload_codec
 from config.settings import Settings, load_settings
-from config.temporal import connect, is_connect_failure
+from config.temporal import connect
 
 log = logging.getLogger("api")
 CODEC_MAX_BODY_BYTES = 16 * 1_048_576
 BATCH_MAX_BODY_BYTES = 64 * 1_048_576
+
+
+def build_services(client: Client, settings: Settings) -> Services:
+    """The services around one Temporal client (the signature keys decoded once)."""
+    executions = Executions(client, settings)
+    payments = Payments(executions, SignatureVerifier.from_settings(settings))
+    return Services(
+        client=client,
+        jobs=JobService(executions, payments, settings),
+        batches=BatchService(executions, payments, settings),
+        payments=payments,
+    )
 
 
 def create_app(client: Client | None = None, settings: Settings | None = None) -> FastAPI:
@@ -32,16 +46,19 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        temporal = client or await connect(settings, identity="marketplace-jobs-api", lazy=True)
-        app.state.gateway = JobGateway(temporal, settings)
-        app.state.batches = BatchGateway(temporal, settings)
+        temporal = client or await connect(
+            settings,
+            identity="marketplace-jobs-api",
+            lazy=True,
+            retry_seconds=settings.temporal_rpc_retry_seconds,
+        )
+        app.state.services = build_services(temporal, settings)
         if not settings.signing_secrets and not settings.signing_public_keys:
             log.warning(
                 "no SIGNING_SECRETS or SIGNING_PUBLIC_KEYS set: every signature will be rejected"
             )
         yield
-        app.state.gateway = None
-        app.state.batches = None
+        app.state.services = None
 
     app = FastAPI(
         title="Marketplace Jobs",
@@ -51,7 +68,7 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
     )
     app.state.settings = settings
     app.state.payload_codec = payload_codec(settings)
-    app.state.gateway = None
+    app.state.services = None
     install_problem_handlers(app)
     app.add_middleware(
         BodySizeLimit,
@@ -64,26 +81,6 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         },
     )
     install_metrics(app)
-
-    @app.exception_handler(RPCError)
-    async def _temporal_unavailable(_request, exc: RPCError):  # type: ignore[no-untyped-def]
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            return problem_response(503, "Temporal is unavailable; retry later")
-        log.error("temporal error %s", exc.status.name)
-        return problem_response(502, f"Temporal answered {exc.status.name}")
-
-    @app.exception_handler(RuntimeError)
-    async def _runtime(request, exc: RuntimeError):  # type: ignore[no-untyped-def]
-        if is_connect_failure(exc):
-            return problem_response(503, "Temporal is unreachable; retry later")
-        log.error("unhandled error on %s %s: RuntimeError", request.method, request.url.path)
-        return problem_response(500, "internal error; the request was not applied")
-
-    app.include_router(jobs.router)
-    app.include_router(webhooks.router)
-    app.include_router(batches.router)
-    app.include_router(mip003.router)
-    app.include_router(admin.router)
-    app.include_router(health.router)
-    app.include_router(codec_router)
+    for module in (jobs, webhooks, batches, mip003, admin, health, codec):
+        app.include_router(module.router)
     return app

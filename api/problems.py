@@ -1,4 +1,5 @@
-"""RFC 9457 problem+json responses: every error the gateway returns has this shape."""
+"""RFC 9457 problem+json responses and every exception handler: each error the gateway returns
+has this shape, and no input gets a 5xx that is not about Temporal being unreachable."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from temporalio.service import RPCError, RPCStatusCode
+
+from config.temporal import is_connect_failure
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
+"""For a route's ``responses``: an error documented as problem+json."""
 log = logging.getLogger("api")
 
 
@@ -101,6 +107,24 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = "route not found"
         return problem_response(exc.status_code, detail, headers=exc.headers)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return problem_response(
+                503, "Temporal is unavailable; retry later", headers={"Retry-After": "5"}
+            )
+        log.error("temporal error %s", exc.status.name)
+        return problem_response(502, f"Temporal answered {exc.status.name}")
+
+    @app.exception_handler(RuntimeError)
+    async def _runtime(request: Request, exc: RuntimeError) -> JSONResponse:
+        if is_connect_failure(exc):
+            return problem_response(
+                503, "Temporal is unreachable; retry later", headers={"Retry-After": "5"}
+            )
+        log.error("unhandled error on %s %s: RuntimeError", request.method, request.url.path)
+        return problem_response(500, "internal error; the request was not applied")
 
     @app.exception_handler(ClientDisconnect)
     async def _disconnected(request: Request, _: ClientDisconnect) -> JSONResponse:

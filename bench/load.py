@@ -23,12 +23,11 @@ from typing import Any, Protocol
 import httpx
 from temporalio.client import Client
 
-from api.executions import start_once
-from api.job_inputs import build_job_input
 from api.schemas import StartJobRequest
+from api.services.jobs import build_job_input, start_job_workflow
+from api.services.temporal import Executions
 from api.signatures import sign_hmac
 from config.settings import Settings, decode_signing_secret
-from domain.job import initial_view
 from domain.messages import SignedInput
 from domain.signed_content import signed_content
 from domain.status import JobStatus
@@ -144,6 +143,7 @@ class RawPath:
     def __init__(self, client: Client, settings: Settings, signing_secret: str) -> None:
         self.client = client
         self.settings = settings
+        self.executions = Executions(client, settings)
         self.key = decode_signing_secret(signing_secret)
 
     async def run_job(self) -> JobOutcome:
@@ -153,17 +153,7 @@ class RawPath:
         job_input = build_job_input(request, self.settings, job_id=job_id, now=datetime.now(UTC))
         began = time.perf_counter()
         try:
-            await start_once(
-                self.client,
-                JobWorkflow.run,
-                job_input,
-                workflow_id=job_id,
-                memo={
-                    "request_fingerprint": job_input.request_fingerprint or "",
-                    "view": initial_view(job_input).model_dump(mode="json"),
-                },
-                summary=f"publish {sku}",
-            )
+            await start_job_workflow(self.executions, job_input, f"publish {sku}")
         except Exception as err:
             return JobOutcome(False, sku=sku, error=f"start_workflow: {type(err).__name__}")
         outcome = JobOutcome(

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     provide_input_wait: float = Field(default=30.0, ge=0, le=300)
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     status_query_timeout: float = Field(default=5.0, gt=0, le=60)
+    # How long the gateway waits for a worker to accept an Update (payment, cancel, retry)
+    # before answering 503; and how long it retries a Temporal call that fails as unavailable.
+    update_timeout: float = Field(default=10.0, gt=0, le=120)
+    temporal_rpc_retry_seconds: float = Field(default=1.0, gt=0, le=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
 
     # Payload encryption at rest: space-separated <key_id>:<base64 of 32 bytes>; the first

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import RetryConfig
 
 from config.codec import data_converter
 from config.metrics import temporal_runtime
@@ -15,7 +16,13 @@ from config.settings import Settings
 log = logging.getLogger("temporal")
 
 
-async def connect(settings: Settings, *, identity: str | None = None, lazy: bool = False) -> Client:
+async def connect(
+    settings: Settings,
+    *,
+    identity: str | None = None,
+    lazy: bool = False,
+    retry_seconds: float | None = None,
+) -> Client:
     """Connect to the cluster named by ``TEMPORAL_ADDRESS`` / ``TEMPORAL_NAMESPACE``.
 
     ``lazy=True`` returns at once and connects on first use (the gateway starts, and answers
@@ -28,6 +35,12 @@ async def connect(settings: Settings, *, identity: str | None = None, lazy: bool
     runtime = temporal_runtime(settings)
     if runtime is not None:
         options["runtime"] = runtime
+    if retry_seconds is not None:
+        options["retry_config"] = RetryConfig(
+            initial_interval_millis=100,
+            max_interval_millis=500,
+            max_elapsed_time_millis=int(retry_seconds * 1000),
+        )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

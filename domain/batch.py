@@ -69,6 +69,8 @@ class BatchCarry(BaseModel):
     cancel_reason: str | None = None
     cancel_sent: int = 0
     runs: int = 1
+    input_fingerprint: str | None = None
+    """The fingerprint of the input that paid the batch (a re-send is answered alike)."""
 
 
 class JobSettled(BaseModel):

@@ -129,6 +129,7 @@ class Job:
         self.error: JobError | None = None
         self.retry_count = 0
         self.input_webhook_id: str | None = None
+        self.input_fingerprint: str | None = None
         self.events: list[JobEvent] = []
         self.record(now, "job.created", {"marketplaces": [m.value for m in job_input.marketplaces]})
 
@@ -209,15 +210,18 @@ class Job:
         )
 
     def memo(self) -> dict[str, Any]:
-        """The coarse status written to the workflow memo on every transition."""
-        return {
-            "status": self.status.value,
-            "updated_at": self.updated_at.isoformat(),
-            "retry_count": self.retry_count,
-            "input_webhook_id": self.input_webhook_id,
-            "error": self.error.model_dump(mode="json") if self.error else None,
-            "marketplaces": {m.value: s.status.value for m, s in self.marketplaces.items()},
-        }
+        """The memo keys the workflow upserts on every transition (schema: domain/memo.py)."""
+        from domain.memo import JobMemo  # domain.memo reads this module's types
+
+        return JobMemo(
+            status=self.status,
+            updated_at=self.updated_at,
+            retry_count=self.retry_count,
+            input_webhook_id=self.input_webhook_id,
+            input_fingerprint=self.input_fingerprint,
+            error=self.error,
+            marketplaces={m: s.status for m, s in self.marketplaces.items()},
+        ).workflow_part()
 
 
 def initial_view(job_input: JobInput) -> JobView:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.canonical import fingerprint
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.timestamps import UtcDatetime
@@ -28,6 +29,30 @@ class SignedInput(BaseModel):
     webhook_timestamp: str | None = None
     raw_body: str | None = None
     """The exact signed body of a webhook, so the evidence can be verified again later."""
+
+    def fingerprint(self) -> str:
+        """What "the very same input" means (CONTRACT.md, provide_input): same data, same
+        signature. A caller cut off mid-request re-sends it and gets the first answer."""
+        return fingerprint({"data": self.data, "signature": self.signature})
+
+    def same_as(self, other: SignedInput) -> bool:
+        """A re-send of ``other``: the same webhook delivery, or the same data and signature."""
+        if self.webhook_id is not None or other.webhook_id is not None:
+            return self.webhook_id == other.webhook_id
+        return self.fingerprint() == other.fingerprint()
+
+
+REFUSED = "Refused"
+"""ApplicationError type of an Update a workflow's validator refuses: the gateway answers 409
+with its message (the state did not allow it; nothing changed)."""
+
+
+class InputReceipt(BaseModel):
+    """Result of the ``submit_input`` Update: taken now, or a re-send of the input taken."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    duplicate: bool = False
 
 
 class CancelRequest(BaseModel):

@@ -72,3 +72,26 @@ def check_marketplace_transition(
     if target not in MARKETPLACE_TRANSITIONS[current]:
         raise InvalidTransitionError("marketplace", current, target)
     return target
+
+
+# -- predicates: the one home of "may this happen now?" (workflows and gateway both ask) --
+
+
+def awaits_input(status: JobStatus) -> bool:
+    """A job or batch takes a payment confirmation only while ``awaiting_payment``."""
+    return status is JobStatus.AWAITING_PAYMENT
+
+
+def can_cancel(status: JobStatus) -> bool:
+    """Everything but ``completed`` and ``cancelled`` can still be cancelled (DESIGN.md)."""
+    return status not in TERMINAL_JOB_STATUSES
+
+
+def retries_left(retry_count: int, max_retries: int) -> bool:
+    """An admin retry is allowed while ``retry_count < max_retries`` (JOB_MAX_RETRIES)."""
+    return retry_count < max_retries
+
+
+def can_retry(status: JobStatus, retry_count: int, max_retries: int) -> bool:
+    """``failed -> running`` by an admin retry, while retries are left."""
+    return status is JobStatus.FAILED and retries_left(retry_count, max_retries)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import FailureError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.batch import (
@@ -28,8 +28,9 @@ with workflow.unsafe.imports_passed_through():
         counts_of,
         progress_percent,
     )
-    from domain.messages import CancelRequest, SignedInput
-    from domain.status import JobStatus
+    from domain.memo import BatchMemo
+    from domain.messages import REFUSED, CancelRequest, InputReceipt, SignedInput
+    from domain.status import JobStatus, awaits_input
     from workflows.job import JobWorkflow
 
 SIGNALS_AT_ONCE = 100
@@ -68,6 +69,7 @@ class BatchWorkflow:
         self._cancel_reason = carry.cancel_reason
         self._cancel_sent = carry.cancel_sent
         self._runs = carry.runs
+        self._input_fingerprint = carry.input_fingerprint
         self._payment: SignedInput | None = None
         # Release signals in flight: not awaited inline, so one slow delivery holds nothing up.
         self._sends: set[asyncio.Task[None]] = set()
@@ -218,6 +220,7 @@ class BatchWorkflow:
             cancel_reason=self._cancel_reason,
             cancel_sent=self._cancel_sent,
             runs=self._runs + 1,
+            input_fingerprint=self._input_fingerprint,
         )
         workflow.continue_as_new(self._input.model_copy(update={"carried": carry}))
 
@@ -230,23 +233,52 @@ class BatchWorkflow:
     def _save_memo(self) -> None:
         view = self.progress()
         workflow.upsert_memo(
-            {
-                "status": view.status.value,
-                "progress": view.progress,
-                "counts": {k.value: v for k, v in view.counts.items()},
-                "updated_at": view.updated_at.isoformat(),
-                "size": view.size,
-                "children_ready": self._children_ready,
-                "request_fingerprint": self._input.request_fingerprint,
-            }
+            BatchMemo(
+                request_fingerprint=self._input.request_fingerprint,
+                children_ready=self._children_ready,
+                size=view.size,
+                status=view.status,
+                progress=view.progress,
+                counts=view.counts,
+                updated_at=view.updated_at,
+                input_fingerprint=self._input_fingerprint,
+            ).workflow_part()
         )
 
     # -- messages -------------------------------------------------------------------------
 
+    @workflow.update
+    def submit_input(self, signed_input: SignedInput) -> InputReceipt:
+        """Pay the batch (the gateway's way): exactly one input is taken, a re-send of it is a
+        duplicate, anything else is refused (``REFUSED``: 409)."""
+        _refuse(self._input_refusal(signed_input))
+        if self._payment is not None or self._input_fingerprint is not None:
+            return InputReceipt(duplicate=True)
+        self._take_input(signed_input)
+        return InputReceipt()
+
+    @submit_input.validator
+    def _validate_input(self, signed_input: SignedInput) -> None:
+        _refuse(self._input_refusal(signed_input))
+
+    def _input_refusal(self, signed_input: SignedInput) -> str | None:
+        batch_id = self._input.batch_id
+        if self._input_fingerprint is not None:
+            if signed_input.fingerprint() == self._input_fingerprint:
+                return None
+            return f"batch {batch_id} already took another input; it is {self._status.value}"
+        if not awaits_input(self._status) or self._payment is not None:
+            return f"batch {batch_id} is {self._status.value}, not awaiting_payment"
+        return None
+
     @workflow.signal
     def provide_input(self, signed_input: SignedInput) -> None:
-        if self._status is JobStatus.AWAITING_PAYMENT and self._payment is None:
-            self._payment = signed_input
+        if awaits_input(self._status) and self._payment is None:
+            self._take_input(signed_input)
+
+    def _take_input(self, signed_input: SignedInput) -> None:
+        self._payment = signed_input
+        self._input_fingerprint = signed_input.fingerprint()
 
     @workflow.signal
     def children_ready(self, ready: ChildrenReady) -> None:
@@ -266,6 +298,21 @@ class BatchWorkflow:
         self._updated_at = workflow.now()
         if self.progress().progress != before:
             self._save_memo()  # at most 101 memo updates per batch, whatever its size
+
+    @workflow.update
+    def request_cancel(self, request: CancelRequest) -> None:
+        """Cancel the batch (admin); refused once it has finished."""
+        _refuse(self._cancel_refusal())
+        self.cancel(request)
+
+    @request_cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        _refuse(self._cancel_refusal())
+
+    def _cancel_refusal(self) -> str | None:
+        if self._status in (JobStatus.AWAITING_PAYMENT, JobStatus.RUNNING):
+            return None
+        return f"batch {self._input.batch_id} is {self._status.value}; nothing to cancel"
 
     @workflow.signal
     def cancel(self, request: CancelRequest) -> None:
@@ -294,3 +341,9 @@ class BatchWorkflow:
             error=self._error,
             runs=self._runs,
         )
+
+
+def _refuse(refusal: str | None) -> None:
+    """Refuse an Update: the caller gets the reason (409 at the gateway); nothing changed."""
+    if refusal is not None:
+        raise ApplicationError(refusal, type=REFUSED, non_retryable=True)

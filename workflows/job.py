@@ -20,14 +20,26 @@ with workflow.unsafe.imports_passed_through():
         marketplace_task_queue,
         publish_activity_name,
     )
+
+    # Job.memo() imports domain.memo: load it here, passed through the sandbox.
+    from domain.memo import JobMemo  # noqa: F401
     from domain.messages import (
+        REFUSED,
         CancelRequest,
+        InputReceipt,
         PublishRequest,
         PublishResult,
         RetryRequest,
         SignedInput,
     )
-    from domain.status import JobStatus, MarketplaceStatus
+    from domain.status import (
+        JobStatus,
+        MarketplaceStatus,
+        awaits_input,
+        can_cancel,
+        can_retry,
+        retries_left,
+    )
 
 
 def publish_retry_policy(spec: PublishRetry) -> RetryPolicy:
@@ -152,7 +164,7 @@ class JobWorkflow:
 
     async def _wait_for_retry(self) -> bool:
         """A failed job waits for an admin retry (while retries are left) or a cancel."""
-        if self._job.retry_count >= self._job.input.max_retries:
+        if not retries_left(self._job.retry_count, self._job.input.max_retries):
             return False
         self._retry = None
         try:
@@ -279,6 +291,39 @@ class JobWorkflow:
         self._memo_saved = memo
 
     # -- messages -------------------------------------------------------------------------
+    # Each message has an Update (the gateway's: its validator refuses what the state does not
+    # allow, atomically, and the caller hears it: issue 11) and the older signal (first one
+    # wins, for callers that talk to Temporal directly). Both apply the same ``_take_*``.
+
+    @workflow.update
+    def submit_input(self, signed_input: SignedInput) -> InputReceipt:
+        """The signed payment confirmation. Of several different inputs exactly one is taken;
+        a re-send of the input taken (same data and signature, or same webhook-id) is
+        answered as a duplicate; anything else is refused (``REFUSED``)."""
+        _refuse(self._input_refusal(signed_input))
+        if self._signed_input is not None:
+            self._job.record(workflow.now(), "input.duplicate", _input_detail(signed_input))
+            return InputReceipt(duplicate=True)
+        self._take_input(signed_input)
+        return InputReceipt()
+
+    @submit_input.validator
+    def _validate_input(self, signed_input: SignedInput) -> None:
+        _refuse(self._input_refusal(signed_input))
+
+    def _input_refusal(self, signed_input: SignedInput) -> str | None:
+        job = self._job
+        if job.input.batch_id is not None:
+            batch_id = job.input.batch_id
+            return f"job {job.input.job_id} is paid through batch {batch_id}; pay the batch instead"
+        taken = self._signed_input
+        if taken is not None:
+            if signed_input.same_as(taken):
+                return None
+            return f"job {job.input.job_id} already took another input; it is {job.status.value}"
+        if not awaits_input(job.status):
+            return f"job {job.input.job_id} is {job.status.value}, not awaiting_payment"
+        return None
 
     @workflow.signal
     def provide_input(self, signed_input: SignedInput) -> None:
@@ -294,15 +339,16 @@ class JobWorkflow:
                 detail = {"webhook_id": signed_input.webhook_id}
                 self._job.record(workflow.now(), "input.duplicate", detail)
                 return
-        if self._job.status is not JobStatus.AWAITING_PAYMENT or first is not None:
+        if not awaits_input(self._job.status) or first is not None:
             self._job.record(workflow.now(), "input.ignored", {"status": self._job.status.value})
             return
+        self._take_input(signed_input)
+
+    def _take_input(self, signed_input: SignedInput) -> None:
         self._signed_input = signed_input
         self._job.input_webhook_id = signed_input.webhook_id
-        detail = {"source": signed_input.source}
-        if signed_input.webhook_id is not None:
-            detail["webhook_id"] = signed_input.webhook_id
-        self._job.record(workflow.now(), "input.received", detail)
+        self._job.input_fingerprint = signed_input.fingerprint()
+        self._job.record(workflow.now(), "input.received", _input_detail(signed_input))
 
     @workflow.signal
     def release(self, release: BatchRelease) -> None:
@@ -313,22 +359,52 @@ class JobWorkflow:
         self._released = release
         self._job.record(workflow.now(), "batch.released", {"batch_id": release.batch_id})
 
+    @workflow.update
+    def request_cancel(self, request: CancelRequest) -> None:
+        """Cancel (admin); refused once the job is completed or cancelled."""
+        _refuse(self._cancel_refusal())
+        self.cancel(request)
+
+    @request_cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        _refuse(self._cancel_refusal())
+
+    def _cancel_refusal(self) -> str | None:
+        if can_cancel(self._job.status):
+            return None
+        return f"job {self._job.input.job_id} is {self._job.status.value}; nothing to cancel"
+
     @workflow.signal
     def cancel(self, request: CancelRequest) -> None:
-        if (
-            self._job.status in (JobStatus.COMPLETED, JobStatus.CANCELLED)
-            or self._cancel is not None
-        ):
+        if not can_cancel(self._job.status) or self._cancel is not None:
             self._job.record(workflow.now(), "cancel.ignored", {"status": self._job.status.value})
             return
         self._cancel = request
         self._job.record(workflow.now(), "cancel.requested", {"reason": request.reason})
 
+    @workflow.update
+    def request_retry(self, request: RetryRequest) -> None:
+        """Retry a failed job's failed marketplaces (admin); refused unless failed with
+        retries left."""
+        _refuse(self._retry_refusal())
+        self.retry(request)
+
+    @request_retry.validator
+    def _validate_retry(self, request: RetryRequest) -> None:
+        _refuse(self._retry_refusal())
+
+    def _retry_refusal(self) -> str | None:
+        job = self._job
+        if job.status is not JobStatus.FAILED:
+            return f"job {job.input.job_id} is {job.status.value}, not failed"
+        if not retries_left(job.retry_count, job.input.max_retries):
+            return f"job {job.input.job_id} has used all {job.input.max_retries} retries"
+        return None
+
     @workflow.signal
     def retry(self, request: RetryRequest) -> None:
         if (
-            self._job.status is not JobStatus.FAILED
-            or self._job.retry_count >= self._job.input.max_retries
+            not can_retry(self._job.status, self._job.retry_count, self._job.input.max_retries)
             or self._retry is not None
         ):
             self._job.record(workflow.now(), "retry.ignored", {"status": self._job.status.value})
@@ -343,6 +419,19 @@ class JobWorkflow:
     @workflow.query
     def events(self) -> list[JobEvent]:
         return list(self._job.events)
+
+
+def _refuse(refusal: str | None) -> None:
+    """Refuse an Update: the caller gets the reason (409 at the gateway); nothing changed."""
+    if refusal is not None:
+        raise ApplicationError(refusal, type=REFUSED, non_retryable=True)
+
+
+def _input_detail(signed_input: SignedInput) -> dict[str, object]:
+    detail: dict[str, object] = {"source": signed_input.source}
+    if signed_input.webhook_id is not None:
+        detail["webhook_id"] = signed_input.webhook_id
+    return detail
 
 
 def _attempts(err: ActivityError) -> int:

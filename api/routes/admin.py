@@ -4,41 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path
+from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.admin import require_admin
-from api.dependencies import get_gateway
-from api.gateway import JobGateway
-from api.workers import describe_pollers
+from api.deps import AdminOnly, Jobs, SettingsDep, TemporalClient
+from api.problems import PROBLEM
+from api.routes.jobs import view_response
+from api.services.workers import describe_pollers
 from domain.job import JobView
-from domain.status import SETTLED_JOB_STATUSES
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 router = APIRouter(
     tags=["admin"],
-    dependencies=[Depends(require_admin)],
+    dependencies=[AdminOnly],
     responses={403: {"description": "Missing or wrong admin token.", **PROBLEM}},
 )
-Gateway = Annotated[JobGateway, Depends(get_gateway)]
 JobIdPath = Annotated[str, Path(min_length=1, max_length=255)]
-ADMIN_WAIT_SECONDS = 10.0
 
 
 class ReasonBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(default=None, max_length=500)
-
-
-def _view_response(view: JobView) -> JSONResponse:
-    status = 200 if view.status in SETTLED_JOB_STATUSES else 202
-    return JSONResponse(
-        view.model_dump(mode="json"),
-        status_code=status,
-        headers={"Location": f"/status/{view.job_id}"},
-    )
 
 
 @router.post(
@@ -51,10 +38,10 @@ def _view_response(view: JobView) -> JSONResponse:
     summary="Cancel a job; running marketplaces are cancelled, published ones reported.",
 )
 async def cancel_job(
-    gateway: Gateway, job_id: JobIdPath, body: Annotated[ReasonBody | None, Body()] = None
+    jobs: Jobs, job_id: JobIdPath, body: Annotated[ReasonBody | None, Body()] = None
 ) -> Any:
-    handle = await gateway.cancel(job_id, (body.reason if body else None) or "cancelled by admin")
-    return _view_response(await gateway.wait_until_settled(handle, ADMIN_WAIT_SECONDS))
+    view = await jobs.cancel(job_id, (body.reason if body else None) or "cancelled by admin")
+    return view_response(view)
 
 
 @router.post(
@@ -68,14 +55,14 @@ async def cancel_job(
     summary="Run a failed job's failed marketplaces again (while retries are left).",
 )
 async def retry_job(
-    gateway: Gateway, job_id: JobIdPath, body: Annotated[ReasonBody | None, Body()] = None
+    jobs: Jobs, job_id: JobIdPath, body: Annotated[ReasonBody | None, Body()] = None
 ) -> Any:
-    view = await gateway.retry(job_id, (body.reason if body else None) or "retried by admin")
+    view = await jobs.retry(job_id, (body.reason if body else None) or "retried by admin")
     return JSONResponse(
         view.model_dump(mode="json"), status_code=202, headers={"Location": f"/status/{job_id}"}
     )
 
 
 @router.get("/admin/workers", summary="Pollers per task queue, with their last access time.")
-async def list_workers(gateway: Gateway) -> dict[str, Any]:
-    return await describe_pollers(gateway.client, gateway.settings)
+async def list_workers(client: TemporalClient, settings: SettingsDep) -> dict[str, Any]:
+    return await describe_pollers(client, settings)

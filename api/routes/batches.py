@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Response
+from fastapi import APIRouter, Body, Path, Response
 from fastapi.responses import JSONResponse
 
-from api.admin import require_admin
-from api.batch_gateway import BatchGateway
-from api.dependencies import get_batches
-from api.idempotency import parse_idempotency_key
-from api.problems import ProblemError
+from api.deps import AdminOnly, Batches, IdempotencyKey
+from api.problems import PROBLEM, ProblemError
 from api.schemas import BatchCreated, BatchProvideInputRequest, CreateBatchRequest
 from domain.batch import child_job_id
 
 router = APIRouter(tags=["batches"])
-Batches = Annotated[BatchGateway, Depends(get_batches)]
 BatchIdPath = Annotated[str, Path(min_length=1, max_length=255)]
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
@@ -35,9 +30,9 @@ async def create_batch(
     batches: Batches,
     response: Response,
     body: Annotated[CreateBatchRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey,
 ) -> BatchCreated:
-    batch_id, created = await batches.create(body.jobs, parse_idempotency_key(idempotency_key))
+    batch_id, created = await batches.create(body.jobs, idempotency_key)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/batches/{batch_id}"
     return BatchCreated(
@@ -79,7 +74,7 @@ async def provide_batch_input(
 @router.post(
     "/batches/{batch_id}/cancel",
     status_code=202,
-    dependencies=[Depends(require_admin)],
+    dependencies=[AdminOnly],
     responses={
         403: {"description": "Missing or wrong admin token.", **PROBLEM},
         404: {"description": "Unknown batch.", **PROBLEM},

@@ -17,24 +17,12 @@ from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payload
 
-from api.admin import require_admin
-from api.dependencies import get_settings
-from api.problems import ProblemError
-from config.codec import EncryptionCodec, PayloadDecryptionError, is_encrypted
+from api.deps import Codec, SettingsDep, require_admin
+from api.problems import PROBLEM, ProblemError
+from config.codec import PayloadDecryptionError, is_encrypted
 from config.settings import Settings
 
 router = APIRouter(prefix="/codec", tags=["codec"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-def get_codec(request: Request) -> EncryptionCodec | None:
-    """The codec built once by create_app (keys decoded at start-up, not per request)."""
-    codec: EncryptionCodec | None = request.app.state.payload_codec
-    return codec
-
-
-CodecDep = Annotated[EncryptionCodec | None, Depends(get_codec)]
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
 PREFLIGHT_MAX_AGE = "600"
@@ -164,7 +152,7 @@ BODY_DESCRIPTION = (
 async def encode_payloads(
     request: Request,
     settings: SettingsDep,
-    codec: CodecDep,
+    codec: Codec,
     body: Annotated[
         CodecPayloads,
         Body(
@@ -196,7 +184,7 @@ async def encode_payloads(
 async def decode_payloads(
     request: Request,
     settings: SettingsDep,
-    codec: CodecDep,
+    codec: Codec,
     body: Annotated[
         CodecPayloads,
         Body(

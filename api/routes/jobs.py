@@ -1,26 +1,20 @@
-"""Job routes: start, status, provide_input, events."""
+"""Job routes: start, status, events, provide_input (HTTP only; the work is in services/jobs)."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from api.dependencies import get_gateway
-from api.gateway import JobGateway
-from api.idempotency import parse_idempotency_key
+from api.deps import IdempotencyKey, Jobs, PreferWait, SettingsDep
+from api.problems import PROBLEM
 from api.schemas import ProvideInputRequest, StartJobRequest, StartJobResponse
 from domain.job import JobEvent, JobView
 from domain.status import SETTLED_JOB_STATUSES
 
 router = APIRouter(tags=["jobs"])
-Gateway = Annotated[JobGateway, Depends(get_gateway)]
 JobIdPath = Annotated[str, Path(min_length=1, max_length=255, description="The job ID.")]
-MAX_PREFER_WAIT = 300.0
-
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
@@ -42,15 +36,12 @@ PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
     summary="Start a job: it waits for a signed payment confirmation, then publishes.",
 )
 async def start_job(
-    gateway: Gateway,
+    jobs: Jobs,
     response: Response,
     body: Annotated[StartJobRequest, Body()],
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="Same key + same body = same job (200)."),
-    ] = None,
+    idempotency_key: IdempotencyKey,
 ) -> StartJobResponse:
-    view, created = await gateway.start_job(body, parse_idempotency_key(idempotency_key))
+    view, created = await jobs.start(body, idempotency_key)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/status/{view.job_id}"
     return StartJobResponse.of(view)
@@ -62,8 +53,8 @@ async def start_job(
     responses={404: {"description": "Unknown job.", **PROBLEM}},
     summary="The job view, from the workflow's status query.",
 )
-async def job_status(gateway: Gateway, job_id: JobIdPath) -> JobView:
-    return await gateway.view(job_id)
+async def job_status(jobs: Jobs, job_id: JobIdPath) -> JobView:
+    return await jobs.view(job_id)
 
 
 @router.get(
@@ -73,10 +64,9 @@ async def job_status(gateway: Gateway, job_id: JobIdPath) -> JobView:
     summary="MIP-003 form of the status route: `GET /status?job_id=…`.",
 )
 async def job_status_mip003(
-    gateway: Gateway,
-    job_id: Annotated[str, Query(min_length=1, max_length=255)],
+    jobs: Jobs, job_id: Annotated[str, Query(min_length=1, max_length=255)]
 ) -> JobView:
-    return await gateway.view(job_id)
+    return await jobs.view(job_id)
 
 
 @router.get(
@@ -85,15 +75,8 @@ async def job_status_mip003(
     responses={404: {"description": "Unknown job.", **PROBLEM}},
     summary="Every transition of the job, ordered by seq.",
 )
-async def job_events(gateway: Gateway, job_id: JobIdPath) -> list[JobEvent]:
-    return await gateway.events(job_id)
-
-
-def _prefer_wait(prefer: str | None) -> float | None:
-    if not prefer:
-        return None
-    match = re.search(r"(?:^|[;,\s])wait\s*=\s*(\d+(?:\.\d+)?)", prefer)
-    return min(float(match.group(1)), MAX_PREFER_WAIT) if match else None
+async def job_events(jobs: Jobs, job_id: JobIdPath) -> list[JobEvent]:
+    return await jobs.events(job_id)
 
 
 @router.post(
@@ -105,28 +88,29 @@ def _prefer_wait(prefer: str | None) -> float | None:
         404: {"description": "Unknown job.", **PROBLEM},
         409: {"description": "The job is not awaiting payment.", **PROBLEM},
         422: {"description": "Invalid body.", **PROBLEM},
+        503: {"description": "Temporal or its workers unavailable; retry.", **PROBLEM},
     },
     summary="Deliver the signed payment confirmation, then wait for the outcome.",
 )
 async def provide_input(
-    gateway: Gateway,
-    body: ProvideInputRequest,
-    prefer: Annotated[
-        str | None, Header(description="RFC 7240, e.g. `wait=5`: how long to wait for the outcome.")
-    ] = None,
+    jobs: Jobs, settings: SettingsDep, body: ProvideInputRequest, wait: PreferWait
 ) -> Any:
-    handle = await gateway.provide_input(body)
-    requested = _prefer_wait(prefer)
-    wait = gateway.settings.provide_input_wait if requested is None else requested
-    view = await gateway.wait_until_settled(handle, wait)
+    """Exactly one of several different inputs is taken; re-sending the input that was taken
+    gets the same answer as the first time (200/202 with the view)."""
+    await jobs.provide_input(body)
+    seconds = settings.provide_input_wait if wait is None else wait
+    view = await jobs.wait_until_settled(body.job_id, seconds)
     headers = {"Location": f"/status/{view.job_id}"}
-    if requested is not None:
-        headers["Preference-Applied"] = f"wait={prefer_value(requested)}"
+    if wait is not None:
+        headers["Preference-Applied"] = f"wait={wait:g}"
+    return view_response(view, headers)
+
+
+def view_response(view: JobView, headers: dict[str, str] | None = None) -> JSONResponse:
+    """200 once the job settled (completed, failed, cancelled), else 202."""
     settled = view.status in SETTLED_JOB_STATUSES
     return JSONResponse(
-        view.model_dump(mode="json"), status_code=200 if settled else 202, headers=headers
+        view.model_dump(mode="json"),
+        status_code=200 if settled else 202,
+        headers=headers or {"Location": f"/status/{view.job_id}"},
     )
-
-
-def prefer_value(seconds: float) -> str:
-    return str(int(seconds)) if seconds == int(seconds) else str(seconds)

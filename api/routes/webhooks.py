@@ -5,22 +5,22 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 
-from api.dependencies import get_gateway
-from api.gateway import JobGateway
-from api.problems import ProblemError
+from api.deps import Jobs, PaymentsDep, SettingsDep
+from api.problems import PROBLEM, ProblemError
+from api.services.jobs import utcnow
 from domain.canonical import MAX_JSON_DEPTH, canonical_json, json_depth
 from domain.messages import SignedInput
 from domain.signed_content import webhook_signed_content
 
 router = APIRouter(tags=["webhooks"])
 PAYMENT_CONFIRMED = "payment.confirmed"
-_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_\-:]{1,255}$")
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_WEBHOOK_ID = re.compile(r"[A-Za-z0-9_\-:]{1,255}", re.ASCII)
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
+MAX_SIGNATURE_HEADER = 4096
 
 EXAMPLE_BODY = {
     "type": PAYMENT_CONFIRMED,
@@ -29,9 +29,30 @@ EXAMPLE_BODY = {
 }
 
 
+def _one_header(request: Request, name: str) -> str:
+    """The single value of a header that must appear exactly once (else 400)."""
+    values = request.headers.getlist(name)
+    if not values:
+        raise ProblemError(400, "webhook-id, webhook-timestamp and webhook-signature are required")
+    if len(values) > 1:
+        raise ProblemError(400, f"{name} must appear once, not {len(values)} times")
+    return values[0]
+
+
+def _signature_list(request: Request) -> str:
+    """Several ``webhook-signature`` lines are one space-separated list (RFC 9110 §5.3)."""
+    values = request.headers.getlist("webhook-signature")
+    if not values:
+        raise ProblemError(400, "webhook-id, webhook-timestamp and webhook-signature are required")
+    joined = " ".join(value.strip() for value in values)
+    if len(joined) > MAX_SIGNATURE_HEADER:
+        raise ProblemError(400, f"webhook-signature is longer than {MAX_SIGNATURE_HEADER} bytes")
+    return joined
+
+
 def _check_timestamp(value: str, tolerance: int) -> None:
-    if not value.isdigit():
-        raise ProblemError(400, "webhook-timestamp must be integer Unix seconds")
+    if not _TIMESTAMP.fullmatch(value):
+        raise ProblemError(400, "webhook-timestamp must be integer Unix seconds (ASCII digits)")
     skew = int(value) - int(time.time())
     if skew < -tolerance:
         raise ProblemError(400, f"webhook-timestamp is too old (more than {tolerance} s)")
@@ -80,7 +101,10 @@ def _parse_event(raw: bytes) -> tuple[str, dict[str, Any]]:
 )
 async def payment_webhook(
     request: Request,
-    gateway: Annotated[JobGateway, Depends(get_gateway)],
+    jobs: Jobs,
+    payments: PaymentsDep,
+    settings: SettingsDep,
+    # Declared for the OpenAPI document; the values are read from the raw header list.
     webhook_id: Annotated[str | None, Header(alias="webhook-id")] = None,
     webhook_timestamp: Annotated[str | None, Header(alias="webhook-timestamp")] = None,
     webhook_signature: Annotated[str | None, Header(alias="webhook-signature")] = None,
@@ -88,25 +112,24 @@ async def payment_webhook(
     """Signed content is ``{webhook-id}.{webhook-timestamp}.{raw body}``, verified on the raw
     bytes; ``v1`` (HMAC) and ``v1a`` (Ed25519) with every configured key; the timestamp must be
     within ±5 minutes. A repeated ``webhook-id`` is acknowledged (204) and applied once."""
-    if not webhook_id or not webhook_timestamp or not webhook_signature:
-        raise ProblemError(400, "webhook-id, webhook-timestamp and webhook-signature are required")
-    if not _WEBHOOK_ID.match(webhook_id):
+    message_id = _one_header(request, "webhook-id")
+    timestamp = _one_header(request, "webhook-timestamp")
+    signature = _signature_list(request)
+    if not _WEBHOOK_ID.fullmatch(message_id):
         raise ProblemError(400, "webhook-id must be 1-255 characters of [A-Za-z0-9_-:]")
-    _check_timestamp(webhook_timestamp, gateway.settings.webhook_tolerance_seconds)
+    _check_timestamp(timestamp, settings.webhook_tolerance_seconds)
     raw = await request.body()
-    content = webhook_signed_content(webhook_id, webhook_timestamp, raw)
-    if len(webhook_signature) > 4096 or not gateway.signature_valid(content, webhook_signature):
-        raise ProblemError(403, "no valid webhook signature")
+    payments.check_webhook_signature(webhook_signed_content(message_id, timestamp, raw), signature)
     job_id, data = _parse_event(raw)
-    await gateway.confirm_payment(
+    await jobs.confirm_payment(
         job_id,
         SignedInput(
             data=data,
-            signature=webhook_signature,
-            received_at=datetime.now(UTC),
+            signature=signature,
+            received_at=utcnow(),
             source="webhook",
-            webhook_id=webhook_id,
-            webhook_timestamp=webhook_timestamp,
+            webhook_id=message_id,
+            webhook_timestamp=timestamp,
             raw_body=raw.decode("utf-8"),
         ),
     )

@@ -120,6 +120,8 @@ def served_api(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
             # No worker serves this sync test's requests quickly: do not wait for outcomes.
             provide_input_wait=0,
             status_query_timeout=0.3,
+            # Nor accepts an Update: a valid payment is 503 after this long.
+            update_timeout=0.5,
         )
     )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))

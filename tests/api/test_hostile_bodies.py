@@ -28,16 +28,20 @@ import httpx
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from api.app import create_app
 from api.signatures import sign_hmac
 from config.settings import Settings
 from domain.canonical import MAX_JSON_DEPTH, json_depth
+from domain.marketplaces import JOB_TASK_QUEUE
 from domain.signed_content import webhook_signed_content
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT, assert_problem, check_problem_shape
 from tests.factories import start_job_body
 from tests.temporal_binaries import dev_server_path
+from workflows.batch import BatchWorkflow
+from workflows.job import JobWorkflow
 
 SIGNATURE = "__SIGNATURE__"
 """Placeholder replaced, after mutation, by a valid signature of the body's subject and data."""
@@ -600,22 +604,34 @@ def test_deeply_nested_payment_data_is_refused_before_it_reaches_temporal(
         route = Route("/webhooks/payments", "/webhooks/payments", event, signs_raw_body=True)
         response = client.post(route.path, content=raw, headers=headers_for(route, raw, keys, None))
         assert f"deeper than {MAX_JSON_DEPTH}" in assert_problem(response, 400)["detail"]
+
+
+async def test_payment_data_nested_max_depth_is_taken(api: httpx.AsyncClient, keys: Keys) -> None:
+    """The other side of the depth limit: MAX_JSON_DEPTH levels reach the workflow (a worker
+    runs here) and the job takes them."""
+    job_id = (await api.post("/start_job", json=start_job_body())).json()["job_id"]
     data = {"payment_id": "pay_123", "receipt": nested(MAX_JSON_DEPTH - 1)}
     job = {"job_id": job_id, "data": data, "signature": keys.sign(job_id, data)}
-    assert client.post("/provide_input", json=job).status_code in (200, 202)
+    response = await api.post("/provide_input", json=job, headers={"Prefer": "wait=0"})
+    assert response.status_code == 202, response.text
 
 
-async def test_a_batch_can_be_paid_and_viewed_before_a_worker_ran_it(keys: Keys) -> None:
+async def test_a_batch_can_be_viewed_and_paid_before_a_worker_ran_it(keys: Keys) -> None:
     """Issue 6, regression: until a worker ran a batch's first task its memo had no ``size``,
     so ``GET /batches/{id}`` and a valid ``provide_input`` (which answers the view) failed
-    with ``KeyError`` (500). The size is in the memo from the start now. Own dev server: no
-    worker polls it."""
+    with ``KeyError`` (500). The size is in the memo from the start now. Own dev server.
+
+    Issue 11: the payment is an Update, which a worker must accept: with none polling it is
+    503 with Retry-After (never 5xx of ours), and the same input re-sent once a worker runs
+    is taken (202)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=dev_server_path(),
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
     )
-    settings = Settings(signing_secrets=" ".join(keys.hmac_secrets), status_query_timeout=0.3)
+    settings = Settings(
+        signing_secrets=" ".join(keys.hmac_secrets), status_query_timeout=0.3, update_timeout=1
+    )
     app = create_app(client=env.client, settings=settings)
     try:
         async with app.router.lifespan_context(app):
@@ -632,8 +648,18 @@ async def test_a_batch_can_be_paid_and_viewed_before_a_worker_ran_it(keys: Keys)
                     "data": dict(PAYMENT),
                     "signature": keys.sign(batch_id, dict(PAYMENT)),
                 }
-                paid = await api.post(f"/batches/{batch_id}/provide_input", json=signed)
-                assert paid.status_code == 202, paid.text
-                assert len(paid.json()["job_ids"]) == 2
+                unserved = await api.post(f"/batches/{batch_id}/provide_input", json=signed)
+                assert_problem(unserved, 503)
+                assert unserved.headers["retry-after"] == "5"
+                worker = Worker(
+                    env.client,
+                    task_queue=JOB_TASK_QUEUE,
+                    workflows=[JobWorkflow, BatchWorkflow],
+                )
+                async with worker:
+                    paid = await api.post(f"/batches/{batch_id}/provide_input", json=signed)
+                    assert paid.status_code == 202, paid.text
+                    assert len(paid.json()["job_ids"]) == 2
+                    assert paid.json()["status"] == "running"
     finally:
         await env.shutdown()

@@ -64,12 +64,15 @@ async def test_key_order_of_data_does_not_matter(api: httpx.AsyncClient, keys: K
     assert response.status_code == 200
 
 
-async def test_input_for_a_completed_job_is_409(api: httpx.AsyncClient, keys: Keys):
-    """Seed 001 TC-2.5 (illegal transition rejected), adapted: a second input is 409."""
+async def test_another_input_for_a_completed_job_is_409(api: httpx.AsyncClient, keys: Keys):
+    """Seed 001 TC-2.5 (illegal transition rejected), adapted: a second, different input is
+    409 (re-sending the very input taken is not: see test_gateway_rules.py, issue 11 case 6)."""
     job = await create_job(api)
     signature = keys.sign(job["job_id"], PAYMENT)
     assert (await _provide(api, job["job_id"], signature)).status_code == 200
-    body = assert_problem(await _provide(api, job["job_id"], signature), 409)
+    other = {**PAYMENT, "payment_id": "pay_other"}
+    response = await _provide(api, job["job_id"], keys.sign(job["job_id"], other), data=other)
+    body = assert_problem(response, 409)
     assert "completed" in body["detail"]
 
 
@@ -82,8 +85,9 @@ async def test_prefer_wait_zero_answers_202_while_running(api: httpx.AsyncClient
     assert response.headers["preference-applied"] == "wait=0"
     assert response.headers["location"] == f"/status/{job['job_id']}"
     assert response.json()["status"] in ("awaiting_payment", "running")
-    second = await _provide(api, job["job_id"], keys.sign(job["job_id"], PAYMENT))
-    assert second.status_code == 409, "once accepted, the job no longer awaits payment"
+    other = {**PAYMENT, "payment_id": "pay_other"}
+    second = await _provide(api, job["job_id"], keys.sign(job["job_id"], other), data=other)
+    assert second.status_code == 409, "once an input is taken, another one is refused"
 
 
 async def test_data_that_cannot_be_canonicalised_is_422(api: httpx.AsyncClient, keys: Keys):

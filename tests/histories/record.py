@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.batch_gateway import BatchGateway
+from api.app import build_services
 from api.schemas import StartJobRequest
 from config.settings import Settings
 from domain.marketplaces import Marketplace
@@ -87,7 +87,7 @@ async def batch_continued_as_new(client: Client) -> WorkflowHandle:
     """A first run that ends in continue-as-new (low threshold), children released."""
     settings = Settings(batch_concurrency=3, batch_history_events_per_run=40)
     jobs = [StartJobRequest.model_validate(start_job_body(marketplaces=["ebay"])) for _ in range(8)]
-    batches = BatchGateway(client, settings)
+    batches = build_services(client, settings).batches
     batch_id, _ = await batches.create(jobs, None)
     handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
     first_run = (await handle.describe()).run_id

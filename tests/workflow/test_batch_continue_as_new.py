@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.batch_gateway import BatchGateway
+from api.app import build_services
 from config.settings import Settings
 from domain.status import JobStatus
 from tests.temporal_binaries import dev_server_path
@@ -43,7 +43,7 @@ async def test_batch_progress_survives_many_continue_as_new(own_dev_env: Workflo
     client = own_dev_env.client
     async with running_workers(client, StandInMarketplaces(), sandbox="off"):
         settings = Settings(batch_concurrency=50, batch_history_events_per_run=EVENTS_PER_RUN)
-        batch_id, _ = await BatchGateway(client, settings).create(_jobs(CHILDREN), None)
+        batch_id, _ = await build_services(client, settings).batches.create(_jobs(CHILDREN), None)
         handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
         await handle.signal(BatchWorkflow.provide_input, _pay())
         final = await asyncio.wait_for(handle.result(), timeout=240)

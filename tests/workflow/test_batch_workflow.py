@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from api.batch_gateway import BatchGateway
+from api.app import build_services
 from api.schemas import StartJobRequest
+from api.services.batches import BatchService
 from config.settings import Settings
 from domain.batch import BatchView, child_job_id
 from domain.job import JobView
@@ -36,8 +37,8 @@ def _jobs(count: int, **body: object) -> list[StartJobRequest]:
 
 async def _start(
     client: Client, jobs: list[StartJobRequest], settings: Settings
-) -> tuple[str, BatchGateway]:
-    batches = BatchGateway(client, settings)
+) -> tuple[str, BatchService]:
+    batches = build_services(client, settings).batches
     batch_id, created = await batches.create(jobs, None)
     assert created
     return batch_id, batches

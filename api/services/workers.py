@@ -1,4 +1,4 @@
-"""Who polls which task queue: the view behind ``GET /admin/workers``."""
+"""Who polls which task queue: ``GET /admin/workers`` and MIP-003 ``GET /availability``."""
 
 from __future__ import annotations
 
@@ -50,3 +50,32 @@ async def describe_pollers(client: Client, settings: Settings) -> dict[str, Any]
             ],
         }
     return {"task_queues": result}
+
+
+async def availability(client: Client) -> dict[str, Any]:
+    """MIP-003 availability: ``available`` while a worker polls the job queue."""
+    try:
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=JOB_TASK_QUEUE),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+    except Exception as err:  # an unreachable cluster is "unavailable", not an error
+        return {
+            "status": "unavailable",
+            "type": "masumi-agent",
+            "message": f"Temporal is not reachable ({type(err).__name__})",
+        }
+    if not response.pollers:
+        return {
+            "status": "unavailable",
+            "type": "masumi-agent",
+            "message": f"no worker polls the {JOB_TASK_QUEUE!r} task queue",
+        }
+    return {
+        "status": "available",
+        "type": "masumi-agent",
+        "message": f"{len(response.pollers)} worker poller(s) on {JOB_TASK_QUEUE!r}",
+    }
