@@ -23,12 +23,11 @@ from api.idempotency import job_id_for_key
 from api.job_inputs import build_job_input, request_json
 from api.problems import ProblemError
 from api.schemas import BatchProvideInputRequest, StartJobRequest
-from api.signatures import SignatureVerifier
 from config.settings import Settings
 from domain.batch import BatchInput, BatchView, ChildrenReady, child_job_id
 from domain.canonical import fingerprint
 from domain.messages import CancelRequest, SignedInput
-from domain.signed_content import signed_content
+from domain.signatures import SignatureVerifier, signed_content
 from domain.status import JobStatus
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
@@ -44,7 +43,9 @@ class BatchGateway:
     def __init__(self, client: Client, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self._signatures = SignatureVerifier.from_settings(settings)
+        self._signatures = SignatureVerifier.from_keys(
+            settings.signing_keys(), settings.public_keys()
+        )
 
     def handle(self, batch_id: str) -> BatchHandle:
         return self.client.get_workflow_handle_for(BatchWorkflow.run, batch_id)

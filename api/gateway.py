@@ -23,11 +23,10 @@ from api.idempotency import job_id_for_key
 from api.job_inputs import build_job_input
 from api.problems import ProblemError
 from api.schemas import ProvideInputRequest, StartJobRequest
-from api.signatures import SignatureVerifier
 from config.settings import Settings
 from domain.job import JobEvent, JobView, initial_view
 from domain.messages import CancelRequest, RetryRequest, SignedInput
-from domain.signed_content import signed_content
+from domain.signatures import SignatureVerifier, signed_content
 from domain.status import SETTLED_JOB_STATUSES, JobStatus
 from workflows.job import JobWorkflow
 
@@ -49,7 +48,9 @@ class JobGateway:
     def __init__(self, client: Client, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self._signatures = SignatureVerifier.from_settings(settings)
+        self._signatures = SignatureVerifier.from_keys(
+            settings.signing_keys(), settings.public_keys()
+        )
         self._query_timeout = timedelta(seconds=settings.status_query_timeout)
 
     def signature_valid(self, content: bytes, signature: str) -> bool:

@@ -26,11 +26,10 @@ from temporalio.client import Client
 from api.executions import start_once
 from api.job_inputs import build_job_input
 from api.schemas import StartJobRequest
-from api.signatures import sign_hmac
-from config.settings import Settings, decode_signing_secret
+from config.settings import Settings
 from domain.job import initial_view
 from domain.messages import SignedInput
-from domain.signed_content import signed_content
+from domain.signatures import decode_signing_secret, sign_hmac, signed_content
 from domain.status import JobStatus
 from workflows.job import JobWorkflow
 

@@ -15,7 +15,7 @@ from api.gateway import JobGateway
 from api.problems import ProblemError
 from domain.canonical import MAX_JSON_DEPTH, canonical_json, json_depth
 from domain.messages import SignedInput
-from domain.signed_content import webhook_signed_content
+from domain.signatures import webhook_signed_content
 
 router = APIRouter(tags=["webhooks"])
 PAYMENT_CONFIRMED = "payment.confirmed"

@@ -30,10 +30,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.signatures import sign_hmac
 from config.settings import Settings
 from domain.canonical import MAX_JSON_DEPTH, json_depth
-from domain.signed_content import webhook_signed_content
+from domain.signatures import sign_hmac, webhook_signed_content
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT, assert_problem, check_problem_shape
 from tests.factories import start_job_body
