@@ -18,10 +18,10 @@ from api.services.batches import BatchService
 from api.services.jobs import JobService
 from api.services.payments import Payments
 from api.services.temporal import Executions
-from api.signatures import SignatureVerifier
 from config.codec import payload_codec
 from config.settings import Settings, load_settings
 from config.temporal import connect
+from domain.signatures import SignatureVerifier
 
 log = logging.getLogger("api")
 CODEC_MAX_BODY_BYTES = 16 * 1_048_576
@@ -31,7 +31,9 @@ BATCH_MAX_BODY_BYTES = 64 * 1_048_576
 def build_services(client: Client, settings: Settings) -> Services:
     """The services around one Temporal client (the signature keys decoded once)."""
     executions = Executions(client, settings)
-    payments = Payments(executions, SignatureVerifier.from_settings(settings))
+    payments = Payments(
+        executions, SignatureVerifier.from_keys(settings.signing_keys(), settings.public_keys())
+    )
     return Services(
         client=client,
         jobs=JobService(executions, payments, settings),

@@ -26,10 +26,9 @@ from temporalio.client import Client
 from api.schemas import StartJobRequest
 from api.services.jobs import build_job_input, start_job_workflow
 from api.services.temporal import Executions
-from api.signatures import sign_hmac
-from config.settings import Settings, decode_signing_secret
+from config.settings import Settings
 from domain.messages import SignedInput
-from domain.signed_content import signed_content
+from domain.signatures import decode_signing_secret, sign_hmac, signed_content
 from domain.status import JobStatus
 from workflows.job import JobWorkflow
 

@@ -23,7 +23,7 @@ import psutil
 
 from bench.settings import REPO_ROOT
 from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
-from stack.secrets import new_signing_secret
+from domain.signatures import new_signing_secret
 
 MARKETPLACE_QUEUES = tuple(marketplace_task_queue(m) for m in Marketplace)
 ALL_QUEUES = (JOB_TASK_QUEUE, *MARKETPLACE_QUEUES)

@@ -1,4 +1,4 @@
-"""The ``marketplace-jobs`` command line: arguments, the three commands, errors to exit codes."""
+"""The ``marketplace-jobs`` command line: arguments, the four commands, errors to exit codes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from cli.errors import EXIT_INTERRUPTED, EXIT_OK, ApiError, CliError
 from cli.inputs import Submission, read_submission
 from cli.payment import check_signing_secret, pay, payment_data
 from cli.problems import problem_lines
+from cli.sign import DESCRIPTION as SIGN_DESCRIPTION
+from cli.sign import add_sign_arguments, sign_command
 from cli.submit import send_submission, submit_request, submitted_line
 from cli.watch import POLL_INTERVAL, watch
 from domain.marketplaces import Marketplace
@@ -88,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch_cmd.add_argument("id", metavar="ID")
     _add_watch_options(watch_cmd)
+
+    sign_cmd = commands.add_parser(
+        "sign",
+        help="print a payment confirmation's signature, or a signed webhook curl (sends nothing)",
+        description=SIGN_DESCRIPTION,
+    )
+    add_sign_arguments(sign_cmd)
     return parser
 
 
@@ -114,6 +123,8 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     submission: Submission | None = None
     try:
+        if args.command == "sign":
+            return sign_command(args)
         with ApiClient(args.api) as client:
             if args.command == "submit":
                 submission = read_submission(args.file)

@@ -1,4 +1,4 @@
-"""``pay``: sign a payment confirmation with ``api.signing`` and deliver it to a job or batch."""
+"""``pay``: sign a payment confirmation with ``cli.sign`` and deliver it to a job or batch."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from cli.client import ApiClient
 from cli.errors import CliError
+from cli.sign import sign
 
 _CHILD_SUFFIX = re.compile(r"-\d{5}$")
 
@@ -32,13 +33,12 @@ def payment_data(raw: str | None) -> dict[str, Any]:
 
 
 def signature_for(subject_id: str, data: dict[str, Any], secret: str | None) -> str:
-    """Signed exactly as the API checks it (``api.signing``); the secret is never echoed."""
-    from api.signing import sign  # imported here: it loads the settings module, ~0.3 s
+    """Signed exactly as the API checks it (``cli.sign``); the secret is never echoed.
 
+    No secret at all is ``cli.sign``'s own ``CliError`` ("no signing secret: …").
+    """
     try:
         return sign(subject_id, data, secret=secret)
-    except SystemExit as err:  # api.signing's "no signing secret" message
-        raise CliError(str(err.code)) from None
     except ValueError as err:
         raise CliError(f"signing secret: {err}") from None
 

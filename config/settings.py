@@ -15,36 +15,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from config.durations import parse_duration
 from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
 from domain.marketplaces import ALL_TASK_QUEUES, Marketplace
+from domain.signatures import decode_public_key, decode_signing_secret
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8081"
 
 
 class ConfigurationError(SystemExit):
     """Raised (as a clean exit) when a setting is invalid; the message names the variable."""
-
-
-def _decode_prefixed_key(value: str, prefix: str, sizes: range) -> bytes:
-    if not value.startswith(prefix):
-        raise ValueError(f"each key must start with {prefix!r}")
-    try:
-        raw = base64.b64decode(value[len(prefix) :], validate=True)
-    except (binascii.Error, ValueError) as err:
-        raise ValueError(f"a {prefix} key is not valid base64") from err
-    if len(raw) not in sizes:
-        raise ValueError(
-            f"a {prefix} key must decode to {sizes.start}-{sizes.stop - 1} bytes, got {len(raw)}"
-        )
-    return raw
-
-
-def decode_signing_secret(value: str) -> bytes:
-    """``whsec_<base64 of 24-64 bytes>`` -> the HMAC key bytes."""
-    return _decode_prefixed_key(value, "whsec_", range(24, 65))
-
-
-def decode_public_key(value: str) -> bytes:
-    """``whpk_<base64 of 32 bytes>`` -> raw Ed25519 public key bytes."""
-    return _decode_prefixed_key(value, "whpk_", range(32, 33))
 
 
 ENCRYPTION_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

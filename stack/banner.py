@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
 
 from stack.addresses import StackAddresses
 from stack.secrets import LocalSecret, SecretSource
@@ -33,13 +34,14 @@ def example_commands(
 ) -> str:
     """A session a person can paste into another shell: start a job, pay it, watch it finish.
 
-    jq-free on purpose: the venv's Python is always there. ``api.signing`` reads SIGNING_SECRETS,
-    or ``.data/signing_secret`` when the variable is unset.
+    jq-free on purpose: the venv's Python is always there. ``marketplace-jobs sign`` (installed
+    next to ``python``) reads SIGNING_SECRETS, or ``.data/signing_secret`` when it is unset.
     """
     start_body = json.dumps(
         {"input_data": EXAMPLE_LISTING, "identifier_from_purchaser": "order-8812"}
     )
     py = shlex.quote(python)
+    sign = shlex.quote(str(Path(python).with_name("marketplace-jobs"))) + " sign"
     read_job_id = shlex.quote('import sys, json; print(json.load(sys.stdin)["job_id"])')
     json_header = "-H 'content-type: application/json'"
     # -w: the answers carry no final newline, and the next prompt would run into them.
@@ -49,7 +51,7 @@ def example_commands(
         f"  -d {shlex.quote(start_body)} \\",
         f'  | {py} -c {read_job_id}); echo "$JOB_ID"',
         f"DATA={shlex.quote(json.dumps(EXAMPLE_PAYMENT))}",
-        f'SIG=$({py} -m api.signing --job-id "$JOB_ID" --data "$DATA")',
+        f'SIG=$({sign} --job-id "$JOB_ID" --data "$DATA")',
         f"{show} -X POST {api_url}/provide_input {json_header} \\",
         '  -d "{\\"job_id\\": \\"$JOB_ID\\", \\"data\\": $DATA, \\"signature\\": \\"$SIG\\"}"',
         f"{show} {api_url}/status/$JOB_ID",
@@ -59,7 +61,7 @@ def example_commands(
         "# Or confirm the payment of a new job as a payment service would (Standard Webhooks):",
         f"JOB2=$(curl -s -X POST {api_url}/start_job {json_header} \\",
         f"  -d {shlex.quote(_with_sku(start_body, 'SKU12346'))} | {py} -c {read_job_id})",
-        f'HOOK=$({py} -m api.signing --webhook --url {api_url} --job-id "$JOB2" --data "$DATA")',
+        f'HOOK=$({sign} --webhook --url {api_url} --job-id "$JOB2" --data "$DATA")',
         'eval "$HOOK"',
         f"{show} {api_url}/status/$JOB2",
         "# Cancel a job (admin), then look at the metrics:",

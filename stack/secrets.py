@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+
+from domain.signatures import new_signing_secret
 
 
 class SecretSource(Enum):
@@ -32,11 +33,6 @@ class LocalSecret:
         if self.source is SecretSource.GENERATED:
             return f"generated into {self.path}"
         return f"reused from {self.path}"
-
-
-def new_signing_secret() -> str:
-    """A ``whsec_`` secret of 32 random bytes, the format CONTRACT.md asks of SIGNING_SECRETS."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def new_admin_token() -> str:

@@ -14,7 +14,7 @@ from api.problems import PROBLEM, ProblemError
 from api.services.jobs import utcnow
 from domain.canonical import MAX_JSON_DEPTH, canonical_json, json_depth
 from domain.messages import SignedInput
-from domain.signed_content import webhook_signed_content
+from domain.signatures import join_signature_headers, webhook_signed_content
 
 router = APIRouter(tags=["webhooks"])
 PAYMENT_CONFIRMED = "payment.confirmed"
@@ -44,7 +44,7 @@ def _signature_list(request: Request) -> str:
     values = request.headers.getlist("webhook-signature")
     if not values:
         raise ProblemError(400, "webhook-id, webhook-timestamp and webhook-signature are required")
-    joined = " ".join(value.strip() for value in values)
+    joined = join_signature_headers(value.strip() for value in values)
     if len(joined) > MAX_SIGNATURE_HEADER:
         raise ProblemError(400, f"webhook-signature is longer than {MAX_SIGNATURE_HEADER} bytes")
     return joined

@@ -13,10 +13,9 @@ from typing import Any
 
 from api.problems import ProblemError
 from api.services.temporal import BATCH, Execution, ExecutionClosed, Executions, Kind
-from api.signatures import SignatureVerifier
 from domain.memo import BatchMemo, JobMemo
 from domain.messages import InputReceipt, SignedInput
-from domain.signed_content import signed_content
+from domain.signatures import SignatureVerifier, signed_content
 
 log = logging.getLogger("api.payments")
 

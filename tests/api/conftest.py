@@ -20,9 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.registry import create_http_client, marketplace_activities
 from api.app import create_app
-from api.signatures import sign_ed25519, sign_hmac
 from config.settings import Settings
-from domain.signed_content import signed_content
+from domain.signatures import sign_ed25519, sign_hmac, signed_content
 from tests.support.simulator import sim, simulator_url  # noqa: F401 - fixtures
 from worker import build_workers, run_workers
 

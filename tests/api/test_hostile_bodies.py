@@ -31,11 +31,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
-from api.signatures import sign_hmac
 from config.settings import Settings
 from domain.canonical import MAX_JSON_DEPTH, json_depth
 from domain.marketplaces import JOB_TASK_QUEUE
-from domain.signed_content import webhook_signed_content
+from domain.signatures import sign_hmac, webhook_signed_content
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT, assert_problem, check_problem_shape
 from tests.factories import start_job_body

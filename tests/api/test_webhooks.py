@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.signing import webhook_request
+from cli.sign import webhook_request
 from tests.api.conftest import Keys
 from tests.api.helpers import PAYMENT, assert_problem, create_job
 
@@ -148,8 +148,7 @@ async def test_unknown_job_is_404(api: httpx.AsyncClient, keys: Keys):
     ],
 )
 async def test_bad_bodies_are_400_even_when_signed(api: httpx.AsyncClient, keys: Keys, raw: bytes):
-    from api.signatures import sign_hmac
-    from domain.signed_content import webhook_signed_content
+    from domain.signatures import sign_hmac, webhook_signed_content
 
     stamp = str(int(time.time()))
     signature = sign_hmac(webhook_signed_content("msg_bad", stamp, raw), keys.hmac_key(0))

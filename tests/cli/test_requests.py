@@ -10,13 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api.signatures import verify_signature
 from cli.client import ApiClient
 from cli.errors import CliError
 from cli.inputs import Submission
 from cli.payment import is_batch_id, pay, payment_data
 from cli.submit import send_submission, submit_request
-from domain.signed_content import signed_content
+from domain.signatures import signed_content, verify_signature
 from tests.factories import listing_body, start_job_body
 
 SECRET_KEY = os.urandom(32)

@@ -24,14 +24,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.signatures import sign_hmac
 from config.settings import Settings
 from config.temporal import connect
 from domain.job import JobView
 from domain.marketplace_errors import MARKETPLACE_VALIDATION_ERROR
 from domain.marketplaces import Marketplace, publish_activity_name
 from domain.messages import PublishRequest, PublishResult
-from domain.signed_content import signed_content
+from domain.signatures import sign_hmac, signed_content
 from tests.codec.keys import key_entry, new_key
 from tests.factories import start_job_body
 from tests.temporal_binaries import dev_server_path

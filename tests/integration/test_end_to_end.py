@@ -9,8 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from api.signatures import sign_hmac
-from domain.signed_content import signed_content
+from domain.signatures import sign_hmac, signed_content
 from tests.factories import start_job_body
 from tests.integration.processes import running_stack
 

@@ -21,8 +21,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from api.signatures import sign_hmac
-from domain.signed_content import signed_content
+from domain.signatures import sign_hmac, signed_content
 from tests.factories import start_job_body
 from tests.integration.processes import Stack, free_port, running_stack
 

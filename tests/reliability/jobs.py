@@ -9,8 +9,7 @@ from typing import Any
 
 import httpx
 
-from api.signatures import sign_hmac
-from domain.signed_content import signed_content
+from domain.signatures import sign_hmac, signed_content
 
 MARKETPLACES = ("ebay", "etsy", "vinted")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from config.settings import Settings, decode_signing_secret
+from config.settings import Settings
+from domain.signatures import decode_signing_secret
 from stack.secrets import SecretSource, ensure_local_secrets, make_data_dir
 
 

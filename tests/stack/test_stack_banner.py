@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
+from domain.signatures import signed_content, verify_signature
 from stack.addresses import stack_addresses
 from stack.banner import EXAMPLE_PAYMENT, banner, example_commands
 from stack.secrets import LocalSecret, SecretSource
@@ -45,16 +49,37 @@ def test_example_starts_a_job_with_the_contract_listing() -> None:
 
 
 def test_example_signs_the_same_data_it_sends_with_the_signing_helper() -> None:
-    """CONTRACT.md POST /provide_input: `python -m api.signing` signs exactly the data sent."""
+    """CONTRACT.md POST /provide_input: `marketplace-jobs sign` signs exactly the data sent."""
     text = _example()
 
     assert f"DATA={shlex.quote(json.dumps(EXAMPLE_PAYMENT))}" in text
-    assert 'SIG=$(.venv/bin/python -m api.signing --job-id "$JOB_ID" --data "$DATA")' in text
+    assert 'SIG=$(.venv/bin/marketplace-jobs sign --job-id "$JOB_ID" --data "$DATA")' in text
     provide = next(line for line in text.splitlines() if line.lstrip().startswith('-d "{'))
     assert "$DATA" in provide
     assert "$SIG" in provide
     assert "$JOB_ID" in provide
     assert "http://127.0.0.1:8000/provide_input" in text
+
+
+def test_example_sign_lines_run_the_cli_installed_next_to_python_and_verify(
+    tmp_path: Path,
+) -> None:
+    """Issue 11: the banner's `SIG=$(…marketplace-jobs sign …)` line, pasted into bash as
+    printed (this venv's interpreter), prints a signature the API accepts for that job."""
+    key = b"k" * 32
+    python = Path(sys.executable)
+    text = example_commands("http://127.0.0.1:8000", "http://x", str(python), "tok")
+    lines = [line for line in text.splitlines() if line.startswith(("DATA=", "SIG="))]
+    script = "\n".join(['JOB_ID="job-banner"', *lines, 'printf %s "$SIG"'])
+    env = {**os.environ, "SIGNING_SECRETS": "whsec_" + base64.b64encode(key).decode()}
+
+    result = subprocess.run(
+        ["bash", "-e"], input=script, text=True, capture_output=True, env=env, cwd=tmp_path
+    )
+
+    assert result.returncode == 0, result.stderr
+    content = signed_content("job-banner", EXAMPLE_PAYMENT)
+    assert verify_signature(content, result.stdout, hmac_keys=[key], public_keys=[])
 
 
 def test_example_reads_the_job_id_without_jq() -> None:

@@ -14,9 +14,14 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from api.signatures import sign_ed25519, sign_hmac, verify_signature
 from domain.canonical import canonical_json, input_hash
-from domain.signed_content import signed_content, webhook_signed_content
+from domain.signatures import (
+    sign_ed25519,
+    sign_hmac,
+    signed_content,
+    verify_signature,
+    webhook_signed_content,
+)
 
 SW_SECRET = base64.b64decode("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
 

@@ -23,9 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from api.signatures import SignatureVerifier, sign_ed25519, sign_hmac
 from domain.canonical import canonical_json, fingerprint, input_hash
-from domain.signed_content import signed_content
+from domain.signatures import SignatureVerifier, sign_ed25519, sign_hmac, signed_content
 
 PROPERTY = settings(
     max_examples=200,
