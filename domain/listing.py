@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 SKU_PATTERN = r"^[A-Za-z0-9]{1,50}$"
-_AMOUNT_RE = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
+_AMOUNT_RE = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?", re.ASCII)
+"""ASCII digits only, the whole value: "45.00\n", Arabic-Indic or fullwidth digits are 422."""
 MAX_IMAGE_URL_LENGTH = 2048
 
 
@@ -23,7 +24,7 @@ class Condition(StrEnum):
 
 
 def _check_amount(value: str) -> str:
-    if not _AMOUNT_RE.match(value):
+    if not _AMOUNT_RE.fullmatch(value):
         raise ValueError("must be a decimal string such as '45.00' with at most 2 decimals")
     try:
         amount = Decimal(value)
