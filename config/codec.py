@@ -48,10 +48,6 @@ class EncryptionCodec(PayloadCodec):
     def __repr__(self) -> str:
         return f"EncryptionCodec(key_ids={list(self._ciphers)})"
 
-    @property
-    def key_ids(self) -> list[str]:
-        return list(self._ciphers)
-
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.encrypt(p) for p in payloads]
 

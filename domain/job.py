@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.status import (
-    SETTLED_JOB_STATUSES,
     JobStatus,
     MarketplaceStatus,
     check_job_transition,
@@ -156,10 +155,6 @@ class Job:
     def fail(self, error: JobError, at: datetime) -> None:
         self.error = error
         self.move_to(JobStatus.FAILED, at, {"code": error.code, "message": error.message})
-
-    @property
-    def is_settled(self) -> bool:
-        return self.status in SETTLED_JOB_STATUSES
 
     # -- marketplaces ---------------------------------------------------------------------
 

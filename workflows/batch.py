@@ -6,7 +6,9 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import FailureError
+
+from workflows.refusals import refuse
 
 with workflow.unsafe.imports_passed_through():
     from domain.batch import (
@@ -29,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         progress_percent,
     )
     from domain.memo import BatchMemo
-    from domain.messages import REFUSED, CancelRequest, InputReceipt, SignedInput
+    from domain.messages import CancelRequest, InputReceipt, SignedInput
     from domain.status import JobStatus, awaits_input
     from workflows.job import JobWorkflow
 
@@ -251,7 +253,7 @@ class BatchWorkflow:
     def submit_input(self, signed_input: SignedInput) -> InputReceipt:
         """Pay the batch (the gateway's way): exactly one input is taken, a re-send of it is a
         duplicate, anything else is refused (``REFUSED``: 409)."""
-        _refuse(self._input_refusal(signed_input))
+        refuse(self._input_refusal(signed_input))
         if self._payment is not None or self._input_fingerprint is not None:
             return InputReceipt(duplicate=True)
         self._take_input(signed_input)
@@ -259,7 +261,7 @@ class BatchWorkflow:
 
     @submit_input.validator
     def _validate_input(self, signed_input: SignedInput) -> None:
-        _refuse(self._input_refusal(signed_input))
+        refuse(self._input_refusal(signed_input))
 
     def _input_refusal(self, signed_input: SignedInput) -> str | None:
         batch_id = self._input.batch_id
@@ -302,12 +304,12 @@ class BatchWorkflow:
     @workflow.update
     def request_cancel(self, request: CancelRequest) -> None:
         """Cancel the batch (admin); refused once it has finished."""
-        _refuse(self._cancel_refusal())
+        refuse(self._cancel_refusal())
         self.cancel(request)
 
     @request_cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
-        _refuse(self._cancel_refusal())
+        refuse(self._cancel_refusal())
 
     def _cancel_refusal(self) -> str | None:
         if self._status in (JobStatus.AWAITING_PAYMENT, JobStatus.RUNNING):
@@ -341,9 +343,3 @@ class BatchWorkflow:
             error=self._error,
             runs=self._runs,
         )
-
-
-def _refuse(refusal: str | None) -> None:
-    """Refuse an Update: the caller gets the reason (409 at the gateway); nothing changed."""
-    if refusal is not None:
-        raise ApplicationError(refusal, type=REFUSED, non_retryable=True)

@@ -10,6 +10,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
+from workflows.refusals import refuse
+
 with workflow.unsafe.imports_passed_through():
     from domain.batch import JOB_SETTLED_SIGNAL, BatchRelease, JobSettled
     from domain.job import Job, JobError, JobEvent, JobInput, JobView, PublishRetry
@@ -24,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
     # Job.memo() imports domain.memo: load it here, passed through the sandbox.
     from domain.memo import JobMemo  # noqa: F401
     from domain.messages import (
-        REFUSED,
         CancelRequest,
         InputReceipt,
         PublishRequest,
@@ -300,7 +301,7 @@ class JobWorkflow:
         """The signed payment confirmation. Of several different inputs exactly one is taken;
         a re-send of the input taken (same data and signature, or same webhook-id) is
         answered as a duplicate; anything else is refused (``REFUSED``)."""
-        _refuse(self._input_refusal(signed_input))
+        refuse(self._input_refusal(signed_input))
         if self._signed_input is not None:
             self._job.record(workflow.now(), "input.duplicate", _input_detail(signed_input))
             return InputReceipt(duplicate=True)
@@ -309,7 +310,7 @@ class JobWorkflow:
 
     @submit_input.validator
     def _validate_input(self, signed_input: SignedInput) -> None:
-        _refuse(self._input_refusal(signed_input))
+        refuse(self._input_refusal(signed_input))
 
     def _input_refusal(self, signed_input: SignedInput) -> str | None:
         job = self._job
@@ -362,12 +363,12 @@ class JobWorkflow:
     @workflow.update
     def request_cancel(self, request: CancelRequest) -> None:
         """Cancel (admin); refused once the job is completed or cancelled."""
-        _refuse(self._cancel_refusal())
+        refuse(self._cancel_refusal())
         self.cancel(request)
 
     @request_cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
-        _refuse(self._cancel_refusal())
+        refuse(self._cancel_refusal())
 
     def _cancel_refusal(self) -> str | None:
         if can_cancel(self._job.status):
@@ -386,12 +387,12 @@ class JobWorkflow:
     def request_retry(self, request: RetryRequest) -> None:
         """Retry a failed job's failed marketplaces (admin); refused unless failed with
         retries left."""
-        _refuse(self._retry_refusal())
+        refuse(self._retry_refusal())
         self.retry(request)
 
     @request_retry.validator
     def _validate_retry(self, request: RetryRequest) -> None:
-        _refuse(self._retry_refusal())
+        refuse(self._retry_refusal())
 
     def _retry_refusal(self) -> str | None:
         job = self._job
@@ -419,12 +420,6 @@ class JobWorkflow:
     @workflow.query
     def events(self) -> list[JobEvent]:
         return list(self._job.events)
-
-
-def _refuse(refusal: str | None) -> None:
-    """Refuse an Update: the caller gets the reason (409 at the gateway); nothing changed."""
-    if refusal is not None:
-        raise ApplicationError(refusal, type=REFUSED, non_retryable=True)
 
 
 def _input_detail(signed_input: SignedInput) -> dict[str, object]:

@@ -96,6 +96,46 @@ async def batch_continued_as_new(client: Client) -> WorkflowHandle:
     return client.get_workflow_handle(batch_id, run_id=first_run)
 
 
+async def job_paid_by_update_of_many(client: Client) -> WorkflowHandle:
+    """Issue 11: the gateway's path. Three different inputs race as Updates (one taken, two
+    refused by the validator: no trace in history), then the taken one is re-sent (accepted as
+    a duplicate)."""
+    handle = await start_job(client, job_input())
+    inputs = [_signed().model_copy(update={"data": {"payment_id": f"pay_{i}"}}) for i in range(3)]
+    outcomes = await asyncio.gather(
+        *(handle.execute_update(JobWorkflow.submit_input, i) for i in inputs),
+        return_exceptions=True,
+    )
+    taken = next(i for i, o in zip(inputs, outcomes, strict=True) if not isinstance(o, Exception))
+    await handle.execute_update(JobWorkflow.submit_input, taken)
+    await handle.result()
+    return handle
+
+
+async def job_retried_and_cancelled_by_update(client: Client) -> WorkflowHandle:
+    """Issue 11: admin retry and cancel as Updates (a failed job retried, failing again, then
+    cancelled)."""
+    handle = await start_job(client, job_input())
+    await handle.execute_update(JobWorkflow.submit_input, _signed())
+    await wait_for(handle, has_status(JobStatus.FAILED))
+    await handle.execute_update(JobWorkflow.request_retry, RetryRequest())
+    await wait_for(handle, lambda view: view.retry_count == 1 and view.status is JobStatus.FAILED)
+    await handle.execute_update(JobWorkflow.request_cancel, CancelRequest(reason="recorded"))
+    await handle.result()
+    return handle
+
+
+async def batch_paid_by_update(client: Client) -> WorkflowHandle:
+    """Issue 11: a batch paid by the ``submit_input`` Update, the same input re-sent."""
+    jobs = [StartJobRequest.model_validate(start_job_body(marketplaces=["ebay"])) for _ in range(2)]
+    batch_id, _ = await build_services(client, Settings()).batches.create(jobs, None)
+    handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
+    await handle.execute_update(BatchWorkflow.submit_input, _signed())
+    await handle.execute_update(BatchWorkflow.submit_input, _signed())
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[
     str, tuple[Callable[[Client], Awaitable[WorkflowHandle]], dict[Marketplace, Behaviour]]
 ] = {
@@ -115,6 +155,16 @@ SCENARIOS: dict[
         {Marketplace.VINTED: Behaviour(block_until_cancelled=True)},
     ),
     "batch_continued_as_new": (batch_continued_as_new, {}),
+    "job_paid_by_update_of_many": (job_paid_by_update_of_many, {}),
+    "job_retried_and_cancelled_by_update": (
+        job_retried_and_cancelled_by_update,
+        {
+            Marketplace.ETSY: Behaviour(
+                fail_times=2, error_type="MarketplaceValidationError", non_retryable=True
+            )
+        },
+    ),
+    "batch_paid_by_update": (batch_paid_by_update, {}),
 }
 
 
@@ -145,6 +195,7 @@ async def record(names: list[str] | None = None) -> list[Path]:
 
 if __name__ == "__main__":
     import os
+    import sys
 
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:] or None))
     os._exit(0)  # temporalio/sdk-python#300: skip interpreter finalisation

@@ -39,6 +39,9 @@ def test_representative_histories_are_recorded():
         "job_cancelled_while_running",
         "job_webhook_redelivered",
         "batch_continued_as_new",
+        "job_paid_by_update_of_many",
+        "job_retried_and_cancelled_by_update",
+        "batch_paid_by_update",
     }
 
 

@@ -1,0 +1,16 @@
+"""How a workflow refuses an Update: one error type the gateway turns into 409 with its reason."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.messages import REFUSED
+
+
+def refuse(refusal: str | None) -> None:
+    """Raise in an Update's validator (or handler) when ``refusal`` says why the state does not
+    allow it: the Update is rejected, nothing is recorded in history."""
+    if refusal is not None:
+        raise ApplicationError(refusal, type=REFUSED, non_retryable=True)
