@@ -37,7 +37,7 @@ soak: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain api config
+	$(BIN)/mypy domain api config workflows activities cli stack simulator worker.py
 
 install: $(STAMP)
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
@@ -20,7 +23,7 @@ from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
 from config.settings import ConfigurationError, Settings, load_settings
-from config.temporal import connect_with_retry
+from config.temporal import connect
 from domain.marketplaces import (
     ALL_TASK_QUEUES,
     JOB_TASK_QUEUE,
@@ -32,6 +35,17 @@ from workflows.job import JobWorkflow
 
 log = logging.getLogger("worker")
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
+T = TypeVar("T")
+
+# Until the server answers for the namespace, the worker waits for it instead of exiting: the
+# server may simply be starting (or restarting) next to it.
+FIRST_RETRY_SECONDS = 0.5
+MAX_RETRY_SECONDS = 5.0
+DESCRIBE_TIMEOUT = timedelta(seconds=5)
+STARTUP_FAILURES = ("Failed client connect", "Worker validation failed")
+RETRYABLE_STATUSES = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.NOT_FOUND, RPCStatusCode.DEADLINE_EXCEEDED}
+)
 
 
 def build_workers(
@@ -96,43 +110,134 @@ def workflow_runner(sandbox: str) -> WorkflowRunner:
 
 
 async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
-    """Run every worker until ``stop`` is set, then shut them down gracefully."""
+    """Run every worker until ``stop`` is set, then shut them down gracefully.
+
+    A worker that stops on its own (a fatal error, or the namespace check every worker makes
+    before it polls) stops the rest, and its error is raised.
+    """
     tasks = [asyncio.create_task(w.run()) for w in workers]
     stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-    if stopper not in done:
-        # A worker stopped on its own (fatal error): stop the rest and surface the error.
-        stop.set()
-    await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+    await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
-    for task in tasks:
-        if task.done() and not task.cancelled() and task.exception():
-            raise task.exception()  # type: ignore[misc]
+    await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+    # Every result is collected, so no failed task is left to be reported at garbage collection.
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def is_startup_failure(err: BaseException) -> bool:
+    """The server is not reachable or does not serve the namespace (yet): worth waiting for.
+
+    RuntimeError is what the SDK raises on connect and in a Worker's namespace check (which,
+    when the server dies just then, retries for ~15 s and reports "Namespace … not found …
+    Unavailable"); RPCError is our own check's.
+    """
+    if isinstance(err, RPCError):
+        return err.status in RETRYABLE_STATUSES
+    return isinstance(err, RuntimeError) and str(err).startswith(STARTUP_FAILURES)
+
+
+def retry_delay(attempt: int) -> float:
+    """0.5 s, doubling, at most 5 s: a dev server started a moment later is found at once."""
+    return float(min(FIRST_RETRY_SECONDS * 2 ** (attempt - 1), MAX_RETRY_SECONDS))
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, RPCError):
+        return f"{err.status.name if err.status else 'error'}: {err.message}"
+    text = " ".join(str(err).split())  # one log line, whatever the SDK put in
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+async def check_namespace(client: Client, settings: Settings) -> None:
+    """Raise RPCError unless the server answers for our namespace (a started dev server may
+    not have registered it yet); the workers make the same check, but retry it for ~15 s."""
+    request = DescribeNamespaceRequest(namespace=settings.temporal_namespace)
+    await client.workflow_service.describe_namespace(request, timeout=DESCRIBE_TIMEOUT)
+
+
+async def wait_before_retry(
+    settings: Settings, err: BaseException, attempt: int, stop: asyncio.Event
+) -> None:
+    """One log line for this retry, then its delay (cut short by ``stop``)."""
+    delay = retry_delay(attempt)
+    log.warning(
+        "temporal not ready at %s namespace=%s (%s); retry %d in %.1f s",
+        settings.temporal_address,
+        settings.temporal_namespace,
+        _reason(err),
+        attempt,
+        delay,
+    )
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay)
+
+
+class StopRequested(Exception):
+    """SIGTERM/SIGINT came while the worker was still waiting for the server."""
+
+
+async def until_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T:
+    """``awaitable``'s result; cancelled, and StopRequested raised, when ``stop`` is set first."""
+    task = asyncio.ensure_future(awaitable)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([task, stopper], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    # Its outcome (cancelled, or a late error) no longer matters; our own cancellation does.
+    await asyncio.gather(task, return_exceptions=True)
+    raise StopRequested
 
 
 async def serve(settings: Settings) -> None:
     from activities.registry import create_http_client, marketplace_activities
 
     identity = f"worker@{socket.gethostname()}:{os.getpid()}"
-    client = await connect_with_retry(settings, identity=identity)
+    # Before connecting: a SIGTERM while the server is still awaited must stop cleanly too.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with create_http_client(settings) as http:
-        workers = build_workers(client, settings, marketplace_activities(settings, http))
-        queues = [q for q in ALL_TASK_QUEUES if settings.polls(q)]
-        log.info(
-            "worker started identity=%s namespace=%s queues=%s rate_limits=%s",
-            identity,
-            settings.temporal_namespace,
-            ",".join(queues),
-            {m.value: settings.rate_limit(m) for m in Marketplace},
-        )
-        if bind_address := metrics_bind_address(settings):
-            log.info("sdk metrics at http://%s/metrics", bind_address)
-        await run_workers(workers, stop)
+        activities = marketplace_activities(settings, http)
+        client: Client | None = None
+        attempt = 0
+        while not stop.is_set():
+            try:
+                if client is None:  # once connected, the client reconnects by itself
+                    client = await until_stopped(connect(settings, identity=identity), stop)
+                await until_stopped(check_namespace(client, settings), stop)
+                workers = build_workers(client, settings, activities)
+                log_started(settings, identity)
+                await run_workers(workers, stop)
+                break
+            except StopRequested:
+                break
+            except (RuntimeError, RPCError) as err:
+                if not is_startup_failure(err):
+                    raise
+                if stop.is_set():
+                    break
+                attempt += 1
+                await wait_before_retry(settings, err, attempt, stop)
     log.info("worker stopped")
+
+
+def log_started(settings: Settings, identity: str) -> None:
+    queues = [q for q in ALL_TASK_QUEUES if settings.polls(q)]
+    log.info(
+        "worker started identity=%s namespace=%s queues=%s rate_limits=%s",
+        identity,
+        settings.temporal_namespace,
+        ",".join(queues),
+        {m.value: settings.rate_limit(m) for m in Marketplace},
+    )
+    if bind_address := metrics_bind_address(settings):
+        log.info("sdk metrics at http://%s/metrics", bind_address)
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 Start order, each waited for: Temporal dev server (SQLite in .data/temporal.db; a server that
 already answers at TEMPORAL_ADDRESS is used instead), simulator, worker, API. Ctrl-C or SIGTERM
 stops them in reverse order and exits 0; a child that dies on its own stops the rest and
-exits 1. A bad setting exits 2 before anything starts.
+exits 1; if this process is killed (kill -9), the children are stopped all the same. A bad
+setting exits 2, a busy port (named with the pid holding it) 1, before anything starts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from stack.addresses import TEMPORAL_UI_PORT, StackConfigError, stack_addresses
 from stack.banner import WORKER_METRICS_PORT, banner
+from stack.port_holders import describe_holders
 from stack.processes import Supervisor
 from stack.runner import install_stop_signals, run_supervised
 from stack.secrets import ensure_local_secrets, make_data_dir
@@ -87,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(env=child_env, cwd=root)
     install_stop_signals(supervisor)
     if temporal.spec is None:
-        supervisor.say(f"Temporal already answers at {addresses.temporal_address}; using it")
+        holder = describe_holders(addresses.temporal_port) if addresses.temporal_is_local else ""
+        supervisor.say(
+            f"Temporal already answers at {addresses.temporal_address}{holder}; using it"
+        )
         if not check_external_temporal(addresses):
             supervisor.say(
                 f"warning: could not confirm namespace {addresses.namespace!r} there; "

