@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -48,26 +47,6 @@ async def connect(
         lazy=lazy,
         **options,
     )
-
-
-async def connect_with_retry(
-    settings: Settings, *, identity: str | None = None, within: float = 60.0
-) -> Client:
-    """Eager connect, retried with backoff for ``within`` seconds (workers need a live client)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    delay = 0.5
-    while True:
-        try:
-            return await connect(settings, identity=identity)
-        except RuntimeError as err:
-            if loop.time() + delay > deadline:
-                raise
-            log.warning(
-                "temporal not reachable at %s (%s); retrying", settings.temporal_address, err
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 def is_connect_failure(exc: BaseException) -> bool:
