@@ -1,1 +1,1 @@
-"""The FastAPI gateway: HTTP in, Temporal workflow starts, signals and queries out."""
+"""The FastAPI gateway: HTTP in; Temporal workflow starts, Updates, signals and queries out."""
