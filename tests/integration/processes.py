@@ -60,9 +60,14 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     temporal_ui_port: int = 0
 
-    def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, args: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``args`` as process ``name`` with the stack's environment, ``env`` on top."""
         log = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+        )
         self.processes[name] = proc
         return proc
 
@@ -81,8 +86,10 @@ class Stack:
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        return self.start("worker", [sys.executable, "worker.py"])
+    def start_worker(
+        self, name: str = "worker", env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        return self.start(name, [sys.executable, "worker.py"], env)
 
     def start_api(self, within: float = 30) -> subprocess.Popen[bytes]:
         """Start ``python -m api`` on the stack's API port; return once ``/ready`` answers."""
