@@ -82,8 +82,10 @@ def build_workers(
                 task_queue=marketplace_task_queue(marketplace),
                 activities=[activity],
                 # Enforced by the server for the whole queue, across all worker processes; its
-                # token buckets (one per queue partition) can let a fresh queue burst, so each
-                # worker also caps itself, which makes a single worker exact.
+                # token buckets (one per queue partition, a partition no poll reached yet has
+                # none) let a fresh queue burst, so each worker also caps itself. The worker's
+                # limit paces its polls: its waiting polls plus its tokens can start at once
+                # (README, "Rate limits": the bound tests/integration/test_rate_limits.py checks).
                 max_task_queue_activities_per_second=settings.rate_limit(marketplace),
                 max_activities_per_second=settings.rate_limit(marketplace),
                 max_concurrent_activities=settings.marketplace_max_concurrent_activities,
