@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
+from types import FrameType, TracebackType
 from typing import Any, Protocol, TextIO
 
 from rich.console import Console, RenderableType
@@ -21,6 +24,53 @@ GIVE_UP_AFTER = 30.0
 TRANSIENT_STATUSES = (502, 503, 504)
 JOB_ROWS_UP_TO = 50
 """A settled batch this small lists its unsuccessful jobs one by one (one GET each)."""
+
+
+class SafeInterrupt:
+    """Ctrl-C stops polling between requests, never inside one.
+
+    A KeyboardInterrupt raised inside an httpx call can leave its connection pool's lock held,
+    and closing the client then waits forever (seen as a ``watch`` that ignored Ctrl-C on a
+    busy machine). So SIGINT only sets a flag while a request runs; it is raised at once while
+    waiting between polls, and right after the request otherwise.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._waiting = False
+        self._previous: Any = None
+
+    def __enter__(self) -> SafeInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self._waiting:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def sleep(self, seconds: float) -> None:
+        self.check()
+        self._waiting = True
+        try:
+            time.sleep(seconds)
+        finally:
+            self._waiting = False
+        self.check()
 
 
 class View(Protocol):
@@ -95,9 +145,17 @@ def watch(
 def _poll(client: ApiClient, path: str, view: View, interval: float) -> dict[str, Any]:
     """Once the API has answered, an outage (a restart) is waited out for GIVE_UP_AFTER s; a
     wrong address or a first answer that is an error fails at once."""
+    with SafeInterrupt() as interrupt:
+        return _poll_until_settled(client, path, view, interval, interrupt)
+
+
+def _poll_until_settled(
+    client: ApiClient, path: str, view: View, interval: float, interrupt: SafeInterrupt
+) -> dict[str, Any]:
     unavailable_since: float | None = None
     answered = False
     while True:
+        interrupt.check()
         try:
             current = client.get(path)
         except (ApiUnreachableError, ApiError) as err:
@@ -109,13 +167,13 @@ def _poll(client: ApiClient, path: str, view: View, interval: float) -> dict[str
             if now - unavailable_since > GIVE_UP_AFTER:
                 raise
             view.note(f"API unavailable, still trying: {err.message}")
-            time.sleep(interval)
+            interrupt.sleep(interval)
             continue
         unavailable_since, answered = None, True
         view.show(current)
         if current.get("status") in display.SETTLED:
             return current
-        time.sleep(interval)
+        interrupt.sleep(interval)
 
 
 def _batch_outcome(client: ApiClient, view: dict[str, Any]) -> list[str]:

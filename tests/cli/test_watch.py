@@ -192,3 +192,27 @@ def test_watch_in_live_mode_ends_with_the_final_view() -> None:
 
     assert code == 1
     assert "cancelled" in output
+
+
+def test_ctrl_c_during_a_request_stops_watch_after_that_request_not_inside_it():
+    """Issue 11 (a test that failed on a busy machine): Ctrl-C landing inside an httpx call
+    could leave its pool's lock held, and ``watch`` then never exited. SIGINT during a request
+    lets the request finish (the client stays usable) and stops the poll right after it."""
+    import os
+    import signal
+
+    finished: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if not finished:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first request is in flight
+        finished.append(request.url.path)
+        return httpx.Response(200, json=job_view("running"))
+
+    client = ApiClient("http://api.test", transport=httpx.MockTransport(answer))
+    with pytest.raises(KeyboardInterrupt):
+        watch(client, JOB_ID, interval=0.01, interactive=False, out=io.StringIO())
+    assert finished == [f"/status/{JOB_ID}"]  # the request completed, and no second one ran
+    assert client.get(f"/status/{JOB_ID}")["status"] == "running"  # the pool is not stuck
+    assert len(finished) == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
