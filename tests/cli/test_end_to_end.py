@@ -138,6 +138,9 @@ def test_ctrl_c_stops_watching_with_exit_130_and_the_job_waits_on(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and the child would inherit it
+        # (then no Ctrl-C reaches watch: a test that failed depending on how it was launched).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert watching.stdout is not None
     first_line = watching.stdout.readline()

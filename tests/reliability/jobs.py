@@ -14,9 +14,10 @@ from domain.signatures import sign_hmac, signed_content
 MARKETPLACES = ("ebay", "etsy", "vinted")
 
 
-def signed_input(job_id: str, secret: str) -> dict[str, Any]:
-    """The ``/provide_input`` body for ``job_id``, signed with the base64 ``secret``."""
-    data = {"payment_id": f"pay-{job_id}"}
+def signed_input(job_id: str, secret: str, payment_id: str | None = None) -> dict[str, Any]:
+    """The ``/provide_input`` body for ``job_id``, signed with the base64 ``secret`` (the same
+    body every time for one job, unless another ``payment_id`` is given)."""
+    data = {"payment_id": payment_id or f"pay-{job_id}"}
     signature = sign_hmac(signed_content(job_id, data), base64.b64decode(secret))
     return {"job_id": job_id, "data": data, "signature": signature}
 
