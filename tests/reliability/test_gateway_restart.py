@@ -71,9 +71,9 @@ def test_callers_waiting_in_provide_input_lose_the_connection_not_the_job(tmp_pa
     SIGKILLed and started again on the same port, twice. Proven: every waiting caller gets a
     connection error (no answer, no data lost); re-sending the same signed input to the new API
     gets the answer the first would have had (200/202 with the job view: issue 11, CONTRACT),
-    before and after the job completes, and another input is 409; every job completes, its ``/status`` names the
-    listings that are live in the simulator, and there is exactly one live listing per
-    (marketplace, SKU)."""
+    before and after the job completes, and another input is 409; every job completes, its
+    ``/status`` names the listings that are live in the simulator, and there is exactly one
+    live listing per (marketplace, SKU)."""
     env = {
         "SIGNING_SECRETS": f"whsec_{SECRET}",
         "EBAY_RATE_LIMIT": "100",
