@@ -154,29 +154,35 @@ _REQUIRES = re.compile(r"Requires '(\w+)' and '(\w+)'")
 
 def requirements_from_text(document: Node) -> None:
     """Etsy's ``who_made``, ``when_made`` and ``is_supply`` each say "Requires 'x' and 'y'"
-    (createDraftListing, updateListing, ...), but no schema says so: a draft without
-    ``is_supply`` passes the schema and is rejected by Etsy (400).
+    (createDraftListing, updateListing), but no schema says so: a draft without ``is_supply``
+    passes the schema and is rejected by Etsy (400).
 
-    Each such property adds to its object schema the rule "if sent, the other two are sent"
+    Each such property of a request body adds the rule "if sent, the other two are sent"
     (``anyOf: [not required [p], required [x, y]]``, with ``x-rule`` naming it for the error).
+    Responses (``ShopListing``) carry the same text but are what Etsy sends, not inputs.
     Source: the property descriptions; Etsy staff in etsy/open-api#511 (fidelity fault 1).
     """
-    for schema in _walk(document):
-        properties = schema.get("properties")
-        if not isinstance(properties, dict):
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue  # a path item's "parameters"
+            for media_type in operation.get("requestBody", {}).get("content", {}).values():
+                _add_requirements(media_type.get("schema", {}))
+
+
+def _add_requirements(schema: Node) -> None:
+    for name, prop in schema.get("properties", {}).items():
+        text = prop.get("description") if isinstance(prop, dict) else None
+        match = _REQUIRES.search(text) if isinstance(text, str) else None
+        if match is None:
             continue
-        for name, prop in properties.items():
-            text = prop.get("description") if isinstance(prop, dict) else None
-            match = _REQUIRES.search(text) if isinstance(text, str) else None
-            if match is None:
-                continue
-            needed = [match.group(1), match.group(2)]
-            schema.setdefault("allOf", []).append(
-                {
-                    "anyOf": [{"not": {"required": [name]}}, {"required": needed}],
-                    "x-rule": f"'{name}' requires {' and '.join(repr(n) for n in needed)}",
-                }
-            )
+        needed = [match.group(1), match.group(2)]
+        schema.setdefault("allOf", []).append(
+            {
+                "anyOf": [{"not": {"required": [name]}}, {"required": needed}],
+                "x-rule": f"'{name}' requires {' and '.join(repr(n) for n in needed)}",
+            }
+        )
 
 
 def string_keys(node: Any) -> Any:
