@@ -1,5 +1,6 @@
 """Who may call the simulated eBay APIs, and how often: user tokens that expire, scopes, and
-the request limit. Every eBay API route admits a request here first.
+the request limit. Every eBay API route admits a request here first (its surface's
+authenticate step, ``simulator.pipeline``).
 
 - Tokens: the configured ``EBAY_TOKEN`` and every token the OAuth route mints live
   ``SIMULATOR_EBAY_TOKEN_LIFETIME`` seconds (7200 by default, eBay's ``expires_in`` for user
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request, Response
@@ -123,20 +124,3 @@ class EbayAccess:
                 long_message="The request limit has been reached for the resource.",
             )
         return None
-
-
-async def answer_catalog_call(
-    request: Request,
-    operation: str,
-    scopes: tuple[str, ...],
-    handler: Callable[[], Awaitable[Response]],
-) -> Response:
-    """Latency, call log and admission for the Metadata and Taxonomy routes (the Inventory
-    routes get the same through ``simulator.pipeline``; faults do not target these two APIs)."""
-    sim = request.app.state.sim
-    entry = sim.log_call("ebay", operation, request.method, request.url.path)
-    if sim.latency_ms:
-        await sim.hold(sim.latency_ms / 1000)
-    response = sim.ebay_access.admit(request, scopes) or await handler()
-    entry["status"] = response.status_code
-    return response

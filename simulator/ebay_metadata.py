@@ -15,9 +15,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain.marketplace_limits import EBAY_SITES
+from domain.marketplaces import Marketplace
 from simulator import ebay_categories
-from simulator.ebay_access import METADATA_SCOPES, answer_catalog_call
+from simulator.ebay_access import METADATA_SCOPES
 from simulator.errors import ebay_error
+from simulator.pipeline import MarketplaceSurface
+from simulator.state import SimState
 
 PREFIX = "/ebay/sell/metadata/v1"
 DOMAIN = "API_METADATA"
@@ -27,52 +30,53 @@ _FILTER = re.compile(r"categoryIds:\{([^{}]*)\}")
 router = APIRouter(prefix=PREFIX)
 
 
+def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | None:
+    return sim.ebay_access.admit(request, METADATA_SCOPES)
+
+
+surface = MarketplaceSurface(Marketplace.EBAY, _authenticate)
+
+
 def _warning(error_id: int, message: str) -> dict[str, Any]:
     return {"errorId": error_id, "domain": DOMAIN, "category": "REQUEST", "message": message}
 
 
 @router.get("/marketplace/{marketplace_id}/get_item_condition_policies")
+@surface.operation("get_item_condition_policies")
 async def get_item_condition_policies(request: Request, marketplace_id: str) -> Response:
-    async def answer() -> Response:
-        if marketplace_id not in EBAY_SITES:
-            return ebay_error(
-                400, 46001, "The specified marketplace ID was not found.", domain=DOMAIN
+    if marketplace_id not in EBAY_SITES:
+        return ebay_error(400, 46001, "The specified marketplace ID was not found.", domain=DOMAIN)
+    warnings: list[dict[str, Any]] = []
+    raw = request.query_params.get("filter")
+    wanted: list[str] | None = None
+    if raw is not None:
+        match = _FILTER.fullmatch(raw.strip())
+        if match is None:
+            warnings.append(
+                _warning(
+                    46002,
+                    "The filter value is invalid. Sample supported values: "
+                    "filter=categoryIds:{catId1|catId2|catId3}.",
+                )
             )
-        warnings: list[dict[str, Any]] = []
-        raw = request.query_params.get("filter")
-        wanted: list[str] | None = None
-        if raw is not None:
-            match = _FILTER.fullmatch(raw.strip())
-            if match is None:
+        else:
+            wanted = [i.strip() for i in match.group(1).split("|") if i.strip()]
+            if len(wanted) > MAX_FILTER_IDS:
                 warnings.append(
-                    _warning(
-                        46002,
-                        "The filter value is invalid. Sample supported values: "
-                        "filter=categoryIds:{catId1|catId2|catId3}.",
-                    )
+                    _warning(46004, "Only 50 Category IDs specified in the filter are used.")
                 )
-            else:
-                wanted = [i.strip() for i in match.group(1).split("|") if i.strip()]
-                if len(wanted) > MAX_FILTER_IDS:
-                    warnings.append(
-                        _warning(46004, "Only 50 Category IDs specified in the filter are used.")
-                    )
-                    wanted = wanted[:MAX_FILTER_IDS]
-        ids = wanted if wanted is not None else list(ebay_categories.CATEGORIES)
-        policies = []
-        for category_id in ids:
-            found = ebay_categories.category(marketplace_id, category_id)
-            if found is None:
-                warnings.append(
-                    _warning(46003, "The specified categoryId was not found for the marketplace.")
-                )
-                continue
-            policies.append(ebay_categories.condition_policy(marketplace_id, found))
-        body: dict[str, Any] = {"itemConditionPolicies": policies}
-        if warnings:
-            body["warnings"] = warnings
-        return JSONResponse(body)
-
-    return await answer_catalog_call(
-        request, "get_item_condition_policies", METADATA_SCOPES, answer
-    )
+                wanted = wanted[:MAX_FILTER_IDS]
+    ids = wanted if wanted is not None else list(ebay_categories.CATEGORIES)
+    policies = []
+    for category_id in ids:
+        found = ebay_categories.category(marketplace_id, category_id)
+        if found is None:
+            warnings.append(
+                _warning(46003, "The specified categoryId was not found for the marketplace.")
+            )
+            continue
+        policies.append(ebay_categories.condition_policy(marketplace_id, found))
+    body: dict[str, Any] = {"itemConditionPolicies": policies}
+    if warnings:
+        body["warnings"] = warnings
+    return JSONResponse(body)

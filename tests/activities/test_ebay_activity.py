@@ -42,7 +42,7 @@ async def test_publish_creates_exactly_one_published_listing(
     assert result.attempt == 1
     assert result.reused_existing is False
     assert len((await sim.listings())["ebay"]) == 1
-    assert wire.judge.exchanges >= 4
+    assert len(wire.requests) >= 4
 
 
 async def test_rerun_reuses_the_published_listing(
@@ -57,7 +57,7 @@ async def test_rerun_reuses_the_published_listing(
     assert second.listing_id == first.listing_id
     assert second.reused_existing is True
     assert second.attempt == 2
-    assert len(await sim.calls("ebay", "create_offer")) == 1
+    assert len(await sim.calls("ebay", "createOffer")) == 1
     assert len(await sim.live_listings("ebay", request.listing.sku)) == 1
 
 
@@ -65,7 +65,7 @@ async def test_ghost_write_on_create_offer_still_ends_with_one_listing(
     settings: Settings, ebay_http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
     """The offer was created but eBay answered 500: the retry finds it by SKU and publishes it."""
-    await sim.add_fault("ebay", "ghost_write", "create_offer")
+    await sim.add_fault("ebay", "ghost_write", "createOffer")
     request = publish_request(EBAY)
     attempts = _attempts(settings, ebay_http)
     with pytest.raises(ApplicationError) as failure:
@@ -83,14 +83,14 @@ async def test_ghost_write_on_create_offer_still_ends_with_one_listing(
 async def test_ghost_write_on_publish_reuses_the_live_listing(
     settings: Settings, ebay_http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
-    await sim.add_fault("ebay", "ghost_write", "publish_offer")
+    await sim.add_fault("ebay", "ghost_write", "publishOffer")
     request = publish_request(EBAY)
     result = await _attempts(settings, ebay_http).run_until_done(request)
 
     [live] = await sim.live_listings("ebay", request.listing.sku)
     assert result.listing_id == live["listingId"]
     assert result.reused_existing is True
-    assert len(await sim.calls("ebay", "publish_offer")) == 1
+    assert len(await sim.calls("ebay", "publishOffer")) == 1
 
 
 async def test_offer_created_meanwhile_is_reused_from_25002(
@@ -264,11 +264,8 @@ async def test_a_new_sku_publishes_whatever_ebay_answers_its_lookup(
 async def test_a_404_without_a_body_is_no_offer_either(
     settings: Settings, ebay_http: httpx.AsyncClient, sim: SimulatorControl, wire: Wire
 ) -> None:
-    """Fault #10: a lookup answered 404 with no body at all. (The judge rejects a bodiless
-    error answer from eBay, so this stand-in is checked here and not by the judge.)"""
+    """Fault #10: a lookup answered by a bare 404, no body at all (what the OAS lists)."""
     wire.responders.append(_lookup_answer(404, None))
     request = publish_request(EBAY)
     await _attempts(settings, ebay_http).run(request)
     assert len(await sim.live_listings("ebay", request.listing.sku)) == 1
-    assert [r for r in wire.judge.rejected if "error answer is not JSON" not in r] == []
-    wire.judge.rejected.clear()

@@ -66,12 +66,12 @@ async def test_category_rules_are_fetched_once_per_worker(
     for _ in range(3):
         await attempts.run(publish_request(EBAY))
     for operation in (
-        "get_item_condition_policies",
-        "get_default_category_tree_id",
-        "get_item_aspects_for_category",
+        "getItemConditionPolicies",
+        "getDefaultCategoryTreeId",
+        "getItemAspectsForCategory",
     ):
         assert len(await sim.calls("ebay", operation)) == 1, operation
-    assert len(await sim.calls("ebay", "put_inventory_item")) == 3
+    assert len(await sim.calls("ebay", "createOrReplaceInventoryItem")) == 3
 
 
 async def test_a_condition_the_category_cannot_take_fails_before_any_write(
@@ -84,7 +84,7 @@ async def test_a_condition_the_category_cannot_take_fails_before_any_write(
         await _attempts(new_only, ebay_http).run(publish_request(EBAY, condition="good"))
     assert failure.value.type == "MarketplaceValidationError" and failure.value.non_retryable
     assert "'good'" in failure.value.message and "900001" in failure.value.message
-    assert await sim.calls("ebay", "put_inventory_item") == []
+    assert await sim.calls("ebay", "createOrReplaceInventoryItem") == []
 
 
 async def test_brand_and_size_go_under_the_categorys_own_aspect_names(
@@ -123,7 +123,7 @@ async def test_a_required_size_the_listing_lacks_fails_before_any_write(
     assert failure.value.type == "MarketplaceValidationError" and failure.value.non_retryable
     assert "Größe (the listing's size)" in failure.value.message
     assert "11483" in failure.value.message
-    assert await sim.calls("ebay", "put_inventory_item") == []
+    assert await sim.calls("ebay", "createOrReplaceInventoryItem") == []
 
 
 async def test_without_a_brand_default_a_required_brand_fails_naming_it(
@@ -135,7 +135,7 @@ async def test_without_a_brand_default_a_required_brand_fails_naming_it(
         await _attempts(strict, ebay_http).run(publish_request(EBAY))
     assert failure.value.non_retryable
     assert "Marke (the listing's brand)" in failure.value.message
-    assert await sim.calls("ebay", "put_inventory_item") == []
+    assert await sim.calls("ebay", "createOrReplaceInventoryItem") == []
 
 
 async def test_a_category_unknown_to_the_marketplace_fails_naming_it(
@@ -146,7 +146,7 @@ async def test_a_category_unknown_to_the_marketplace_fails_naming_it(
         await _attempts(unknown, ebay_http).run(publish_request(EBAY))
     assert failure.value.type == "MarketplaceValidationError" and failure.value.non_retryable
     assert "category 123" in failure.value.message and "EBAY_DE" in failure.value.message
-    assert await sim.calls("ebay", "put_inventory_item") == []
+    assert await sim.calls("ebay", "createOrReplaceInventoryItem") == []
 
 
 async def test_the_category_calls_carry_the_documents_parameters(

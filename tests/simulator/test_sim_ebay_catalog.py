@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from config.settings import Settings, load_settings
-from tests.support.ebay_openapi import EbayJudge, JudgedTransport
+from tests.support.answer_judge import AnswerJudge
 from tests.support.simulator import SimulatorControl, running_simulator
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -22,16 +22,17 @@ TOKEN = "/ebay/identity/v1/oauth2/token"
 
 
 @pytest.fixture
-async def judge() -> EbayJudge:
-    return EbayJudge()
+def judge() -> AnswerJudge:
+    return AnswerJudge(requests=True)
 
 
 @pytest.fixture
-async def http(simulator_url: str, judge: EbayJudge) -> AsyncIterator[httpx.AsyncClient]:
+async def http(simulator_url: str, judge: AnswerJudge) -> AsyncIterator[httpx.AsyncClient]:
     """Every request and answer judged by the Metadata, Taxonomy and Inventory documents."""
-    transport = JudgedTransport(judge)
-    async with httpx.AsyncClient(base_url=simulator_url, timeout=5.0, transport=transport) as c:
-        yield c
+    async with httpx.AsyncClient(
+        base_url=simulator_url, timeout=5.0, event_hooks={"response": [judge]}
+    ) as client:
+        yield client
     assert judge.rejected == [], judge.rejected
 
 
@@ -40,7 +41,7 @@ def _auth(settings: Settings) -> dict[str, str]:
 
 
 async def test_item_condition_policies_of_clothing_category_57988(
-    http: httpx.AsyncClient, settings: Settings, sim: SimulatorControl, judge: EbayJudge
+    http: httpx.AsyncClient, settings: Settings, sim: SimulatorControl, judge: AnswerJudge
 ) -> None:
     """Fault #6: the Metadata API tells which conditions a category takes."""
     response = await http.get(
@@ -55,7 +56,7 @@ async def test_item_condition_policies_of_clothing_category_57988(
     assert policy["itemConditionRequired"] is True
     ids = [c["conditionId"] for c in policy["itemConditions"]]
     assert ids == ["1000", "1500", "1750", "2990", "3000", "3010"]
-    assert judge.exchanges == 1
+    assert judge.judged == 1
 
 
 async def test_an_unknown_category_is_a_warning_46003_of_a_200(
@@ -209,10 +210,10 @@ async def test_requests_over_the_limit_get_429_2001_without_retry_after() -> Non
     """The simulator's eBay request limit (simulator/ebay_access.py): a bucket of 5 at 1/s
     here; the 6th request at once gets eBay's 429 body."""
     settings = load_settings(simulator_ebay_requests_per_second=1, simulator_ebay_request_burst=5)
-    judge = EbayJudge()
+    judge = AnswerJudge(requests=True)
     with running_simulator(settings) as url:
         async with httpx.AsyncClient(
-            base_url=url, timeout=5.0, transport=JudgedTransport(judge)
+            base_url=url, timeout=5.0, event_hooks={"response": [judge]}
         ) as http:
             answers = [
                 await http.get(f"{INVENTORY}/offer", params={"sku": "A1"}, headers=_auth(settings))
