@@ -63,8 +63,15 @@ class EbayUserToken:
         token = self._token
         if token is not None and (token.renew_at is None or self.clock() < token.renew_at):
             return token.value
-        if not self.can_refresh:
-            return token.value if token else ""
+        if token is not None and not self.can_refresh:
+            return token.value
+        if token is None and not self.can_refresh:
+            raise marketplace_error(
+                MARKETPLACE,
+                "user_token",
+                MARKETPLACE_AUTH_ERROR,
+                "no eBay user token: set EBAY_REFRESH_TOKEN (or EBAY_TOKEN)",
+            )
         return await self._refresh(token.value if token else None)
 
     async def rejected(self, stale: str) -> bool:

@@ -3,7 +3,11 @@
 Surface (``python -m simulator`` serves it on SIMULATOR_HOST:SIMULATOR_PORT):
 
 - eBay ``/ebay/sell/inventory/v1``: ``PUT inventory_item/{sku}``, ``POST offer``,
-  ``POST offer/{id}/publish[/]``, ``GET offer?sku=`` (module ``simulator.ebay``).
+  ``POST offer/{id}/publish[/]``, ``GET offer?sku=`` (module ``simulator.ebay``); Metadata
+  ``/ebay/sell/metadata/v1`` and Taxonomy ``/ebay/commerce/taxonomy/v1`` for category rules
+  (``simulator.ebay_metadata``, ``simulator.ebay_taxonomy``, ``simulator.ebay_categories``);
+  OAuth ``/ebay/identity/v1/oauth2/token``; tokens, scopes, request limit
+  (``simulator.ebay_access``).
 - Etsy ``/etsy/v3/application``: create draft, ``GET listings/{id}``, upload image
   (multipart ``image`` file, or ``image_url`` as form/JSON field), ``PUT`` inventory,
   ``PATCH`` state, list shop listings, delete (module ``simulator.etsy``).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from pydantic import SecretStr
+from temporalio.exceptions import ApplicationError
 
 from activities.ebay import EbayActivities
 from config.settings import Settings, load_settings
@@ -69,10 +70,23 @@ async def test_tokens_are_never_in_the_error_of_a_failed_refresh(
     wrong = settings.model_copy(
         update={"ebay_token": SecretStr(""), "ebay_client_secret": SecretStr("not-the-secret-7")}
     )
-    with pytest.raises(Exception) as failure:
+    with pytest.raises(ApplicationError) as failure:
         await Attempts(EbayActivities(wrong, ebay_http).publish_to_ebay, EBAY).run(
             publish_request(EBAY)
         )
     message = str(failure.value)
     assert "not-the-secret-7" not in message and "sim-ebay-refresh-token" not in message
-    assert getattr(failure.value, "non_retryable", False)
+    assert failure.value.type == "MarketplaceAuthError" and failure.value.non_retryable
+
+
+async def test_without_any_token_the_marketplace_fails_naming_the_setting(
+    settings: Settings, ebay_http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    nothing = settings.model_copy(update={"ebay_token": SecretStr(""), "ebay_refresh_token": None})
+    with pytest.raises(ApplicationError) as failure:
+        await Attempts(EbayActivities(nothing, ebay_http).publish_to_ebay, EBAY).run(
+            publish_request(EBAY)
+        )
+    assert failure.value.type == "MarketplaceAuthError" and failure.value.non_retryable
+    assert "EBAY_REFRESH_TOKEN" in failure.value.message
+    assert await sim.calls("ebay") == []
