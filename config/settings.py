@@ -9,15 +9,23 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
 from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
+from domain.marketplace_limits import EBAY_SITES, EBAY_UNBRANDED, ListingLimits
 from domain.marketplaces import ALL_TASK_QUEUES, Marketplace
 from domain.signatures import decode_public_key, decode_signing_secret
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8081"
+EBAY_INVENTORY_PATH = "/sell/inventory/v1"
+EBAY_TOKEN_URLS = {
+    "production": "https://api.ebay.com/identity/v1/oauth2/token",
+    "sandbox": "https://api.sandbox.ebay.com/identity/v1/oauth2/token",
+}
+"""eBay's OAuth token endpoints (developer.ebay.com/api-docs/static/oauth-refresh-token-request
+.html, "OAuth token-request endpoints")."""
 
 
 class ConfigurationError(SystemExit):
@@ -120,15 +128,27 @@ class Settings(BaseSettings):
     ebay_base_url: str | None = None
     ebay_token: SecretStr = SecretStr("sim-ebay-user-token")
     # OAuth refresh (refresh_token grant): unset EBAY_REFRESH_TOKEN means no refresh, and a
-    # 401 errorId 1001 fails the marketplace at once.
+    # 401 errorId 1001 fails the marketplace at once. The token endpoint is eBay's own for
+    # EBAY_ENVIRONMENT unless EBAY_OAUTH_URL names another (`make run`: the simulator's).
+    ebay_environment: Literal["production", "sandbox"] = "production"
     ebay_oauth_url: str | None = None
     ebay_client_id: str = "sim-ebay-client"
     ebay_client_secret: SecretStr = SecretStr("sim-ebay-client-secret")
     ebay_refresh_token: SecretStr | None = SecretStr("sim-ebay-refresh-token")
-    ebay_oauth_scope: str = "https://api.ebay.com/oauth/api_scope/sell.inventory"
+    # The user token serves the Inventory API (sell.inventory) and the category metadata of
+    # the Taxonomy and Metadata APIs (api_scope): the user's consent must include both.
+    ebay_oauth_scope: str = (
+        "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.inventory"
+    )
     ebay_marketplace_id: str = "EBAY_DE"
-    ebay_content_language: str = "en-US"
+    # Unset: the marketplace's locale (domain.marketplace_limits.EBAY_SITES); Belgium and
+    # Canada take either of two.
+    ebay_content_language: str | None = None
     ebay_category_id: str = "57988"
+    # The brand aspect of a listing without a brand, where the category requires one. Unset:
+    # eBay's word for "no brand" on the marketplace (Markenlos, Unbranded); empty: none, such
+    # listings fail naming the aspect.
+    ebay_default_brand: str | None = None
     ebay_merchant_location_key: str = "warehouse-1"
     ebay_fulfillment_policy_id: str = "fulfillment-1"
     ebay_payment_policy_id: str = "payment-1"
@@ -139,6 +159,9 @@ class Settings(BaseSettings):
     etsy_shop_id: str = "5550001"
     etsy_taxonomy_id: int = 1
     etsy_shipping_profile_id: int = 9001
+    # The shop's currency: Etsy prices carry none of their own, so a listing in another
+    # currency is refused at POST /start_job.
+    etsy_shop_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     vinted_base_url: str | None = None
     vinted_access_key: SecretStr = SecretStr("sim-vinted-access-key")
     vinted_signing_key: SecretStr = SecretStr("sim-vinted-signing-key")
@@ -151,6 +174,12 @@ class Settings(BaseSettings):
     # Simulator
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8081, ge=1, le=65535)
+    # eBay user tokens live 7200 s (eBay's refresh-token response, expires_in); shorter in
+    # tests that watch a token expire.
+    simulator_ebay_token_lifetime: int = Field(default=7200, ge=1, le=86_400)
+    # eBay's request limit as the simulator enforces it (simulator/ebay_limits.py says why).
+    simulator_ebay_requests_per_second: float = Field(default=23.0, gt=0)
+    simulator_ebay_request_burst: int = Field(default=100, ge=1)
 
     # Observability: logs of every process; the worker's SDK metrics (Prometheus)
     log_format: LogFormat = "json"
@@ -283,6 +312,34 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
 
+    @field_validator("ebay_base_url")
+    @classmethod
+    def _check_ebay_base_url(cls, value: str | None) -> str | None:
+        # The Metadata and Taxonomy APIs are found beside it, on the same host.
+        if value and not value.endswith(EBAY_INVENTORY_PATH):
+            raise ValueError(
+                f"must be the Inventory API's base URL, ending in {EBAY_INVENTORY_PATH} "
+                f"(https://api.ebay.com{EBAY_INVENTORY_PATH})"
+            )
+        return value
+
+    @field_validator("ebay_marketplace_id")
+    @classmethod
+    def _check_ebay_marketplace(cls, value: str) -> str:
+        if value not in EBAY_SITES:
+            raise ValueError(f"unknown eBay marketplace {value!r}; known: {', '.join(EBAY_SITES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_ebay_content_language(self) -> Settings:
+        locales = EBAY_SITES[self.ebay_marketplace_id].locales
+        if self.ebay_content_language is not None and self.ebay_content_language not in locales:
+            raise ValueError(
+                f"EBAY_CONTENT_LANGUAGE {self.ebay_content_language!r} is not a language of "
+                f"{self.ebay_marketplace_id} ({', '.join(locales)})"
+            )
+        return self
+
     # -- derived -------------------------------------------------------------------------
 
     def base_url(self, marketplace: Marketplace) -> str:
@@ -295,14 +352,35 @@ class Settings(BaseSettings):
             return explicit
         root = self.simulator_url.rstrip("/")
         return {
-            Marketplace.EBAY: f"{root}/ebay/sell/inventory/v1",
+            Marketplace.EBAY: f"{root}/ebay{EBAY_INVENTORY_PATH}",
             Marketplace.ETSY: f"{root}/etsy/v3/application",
             Marketplace.VINTED: f"{root}/vinted/api/v1",
         }[marketplace]
 
     def ebay_token_url(self) -> str:
-        return (
-            self.ebay_oauth_url or f"{self.simulator_url.rstrip('/')}/ebay/identity/v1/oauth2/token"
+        """EBAY_OAUTH_URL, else eBay's token endpoint for EBAY_ENVIRONMENT (never the
+        simulator: `make run` names it explicitly)."""
+        return self.ebay_oauth_url or EBAY_TOKEN_URLS[self.ebay_environment]
+
+    def ebay_api_url(self, base_path: str) -> str:
+        """Another eBay API on the Inventory API's host, e.g. ``/commerce/taxonomy/v1``."""
+        root = self.base_url(Marketplace.EBAY).removesuffix(EBAY_INVENTORY_PATH)
+        return f"{root}{base_path}"
+
+    def ebay_content_locale(self) -> str:
+        """The Content-Language of everything we write to eBay: the marketplace's locale."""
+        return self.ebay_content_language or EBAY_SITES[self.ebay_marketplace_id].content_language
+
+    def ebay_brand_default(self) -> str | None:
+        if self.ebay_default_brand is not None:
+            return self.ebay_default_brand or None
+        return EBAY_UNBRANDED.get(self.ebay_marketplace_id)
+
+    def listing_limits(self) -> ListingLimits:
+        """What POST /start_job checks a listing against (domain.marketplace_limits)."""
+        return ListingLimits(
+            ebay_marketplace_id=self.ebay_marketplace_id,
+            etsy_shop_currency=self.etsy_shop_currency,
         )
 
     def max_attempts(self, marketplace: Marketplace) -> int:
