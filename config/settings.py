@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
 from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
+from domain.listing import WhenMade, WhoMade
 from domain.marketplaces import ALL_TASK_QUEUES, Marketplace
 from domain.signatures import decode_public_key, decode_signing_secret
 
@@ -137,12 +138,29 @@ class Settings(BaseSettings):
     etsy_api_key: SecretStr = SecretStr("sim-etsy-keystring:sim-etsy-shared-secret")
     etsy_access_token: SecretStr = SecretStr("12345678.sim-etsy-access-token")
     etsy_shop_id: str = "5550001"
-    etsy_taxonomy_id: int = 1
-    etsy_shipping_profile_id: int = 9001
+    # What the seller configures in the shop (README "Talking to the real marketplaces").
+    etsy_taxonomy_id: int = Field(default=1, ge=1)
+    etsy_shipping_profile_id: int = Field(default=9001, ge=1)
+    etsy_return_policy_id: int | None = Field(default=None, ge=1)
+    # Etsy prices are in the shop's currency; a listing priced in another one is refused.
+    etsy_shop_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    # Provenance sent when the listing does not say (domain.listing.Listing.who_made …): a
+    # reseller's defaults. Etsy refuses items made by someone else unless vintage or supplies.
+    etsy_who_made: WhoMade = WhoMade.SOMEONE_ELSE
+    etsy_when_made: WhenMade = WhenMade.BEFORE_2006
+    etsy_is_supply: bool = False
     vinted_base_url: str | None = None
     vinted_access_key: SecretStr = SecretStr("sim-vinted-access-key")
     vinted_signing_key: SecretStr = SecretStr("sim-vinted-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy).
+    # IMAGE_FETCH_OVERRIDE_URL sends every download to a local image source instead (offline
+    # machines): default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL
+    # unset), off once ETSY_BASE_URL names the real API; "off" turns it off explicitly.
+    image_fetch_override_url: str | None = None
+    image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    image_fetch_timeout: float = Field(default=30.0, gt=0, le=300)
 
     ebay_rate_limit: float = Field(default=5.0, gt=0)
     etsy_rate_limit: float = Field(default=10.0, gt=0)
@@ -151,6 +169,9 @@ class Settings(BaseSettings):
     # Simulator
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8081, ge=1, le=65535)
+    # Requests per second the simulated Etsy allows the API key before answering 429: Etsy's
+    # default for a new app (etsy/open-api#46, #198; developers.etsy.com rate-limits page).
+    simulator_etsy_limit_per_second: int = Field(default=10, ge=1, le=100_000)
 
     # Observability: logs of every process; the worker's SDK metrics (Prometheus)
     log_format: LogFormat = "json"
@@ -274,6 +295,18 @@ class Settings(BaseSettings):
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator("etsy_return_policy_id", "image_fetch_override_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("image_fetch_override_url")
+    @classmethod
+    def _check_override(cls, value: str | None) -> str | None:
+        if value is None or value.lower() == "off":
+            return value
+        return cls._check_url(value)
+
     @field_validator(
         "simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url", "ebay_oauth_url"
     )
@@ -299,6 +332,15 @@ class Settings(BaseSettings):
             Marketplace.ETSY: f"{root}/etsy/v3/application",
             Marketplace.VINTED: f"{root}/vinted/api/v1",
         }[marketplace]
+
+    def image_source_override(self) -> str | None:
+        """Where image downloads go instead of the listing's own URLs (None: the URLs)."""
+        explicit = self.image_fetch_override_url
+        if explicit is not None:
+            return None if explicit.lower() == "off" else explicit.rstrip("/")
+        if self.etsy_base_url is None:
+            return f"{self.simulator_url.rstrip('/')}/images"
+        return None
 
     def ebay_token_url(self) -> str:
         return (
