@@ -14,6 +14,7 @@ failures a real image host has, for tests:
 from __future__ import annotations
 
 import base64
+import itertools
 from http import HTTPStatus
 
 from fastapi import APIRouter, Request, Response
@@ -48,7 +49,7 @@ async def image(request: Request, path: str) -> Response:
 
 def _answer(path: str) -> Response:
     parts = path.split("/")
-    for name, value in zip(parts, parts[1:], strict=False):
+    for name, value in itertools.pairwise(parts):
         if name == "status" and value.isdigit() and 400 <= int(value) <= 599:
             code = int(value)
             known = {s.value: s.phrase for s in HTTPStatus}
