@@ -20,11 +20,11 @@ from fastapi.responses import JSONResponse
 from domain.marketplaces import Marketplace
 from simulator import etsy_rules as rules
 from simulator.errors import etsy_error
+from simulator.etsy_views import IMAGE_HOST, image_view, inventory_view, listing_view
 from simulator.pipeline import MarketplaceSurface, read_json, sim_state
 from simulator.state import EtsyListing, SimState
 
 PREFIX = "/etsy/v3/application"
-IMAGE_HOST = "https://i.etsystatic.com/sim"
 
 
 def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | None:
@@ -61,46 +61,6 @@ def _rate_headers(response: Response, sim: SimState) -> None:
 
 surface = MarketplaceSurface(Marketplace.ETSY, _authenticate, _rate_headers)
 router = APIRouter(prefix=PREFIX)
-
-
-def listing_view(listing: EtsyListing, *, with_images: bool = False) -> dict[str, Any]:
-    """``ShopListing`` (``ShopListingWithAssociations`` with ``skus`` and, asked for, images)."""
-    fields = listing.fields
-    currency = fields["currency_code"]
-    view: dict[str, Any] = {
-        "listing_id": listing.listing_id,
-        "user_id": int(fields["user_id"]),
-        "shop_id": int(listing.shop_id),
-        "title": fields["title"],
-        "description": fields["description"],
-        "state": listing.state,
-        "creation_timestamp": int(listing.created_at),
-        "created_timestamp": int(listing.created_at),
-        "quantity": int(fields["quantity"]),
-        "url": listing.url,
-        "listing_type": fields.get("type", "physical"),
-        "who_made": fields["who_made"],
-        "when_made": fields["when_made"],
-        "is_supply": fields["is_supply"].lower() in ("true", "1"),
-        "taxonomy_id": int(fields["taxonomy_id"]),
-        "shipping_profile_id": _int_or_none(fields.get("shipping_profile_id")),
-        "return_policy_id": _int_or_none(fields.get("return_policy_id")),
-        "price": rules.money(fields["price"], currency),
-        "tags": [t.strip() for t in fields.get("tags", "").split(",") if t.strip()],
-        "skus": listing.skus,
-    }
-    if with_images:
-        view["images"] = [_image_view(image) for image in listing.images]
-    return view
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value else None
-
-
-def _image_view(image: dict[str, Any]) -> dict[str, Any]:
-    """``ListingImage`` (without the simulator's own bookkeeping, keys starting with ``_``)."""
-    return {key: value for key, value in image.items() if not key.startswith("_")}
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -209,7 +169,7 @@ async def upload_listing_image(request: Request, shop_id: str, listing_id: int) 
     listing.images.insert(min(index, len(listing.images)), image)
     for rank, each in enumerate(listing.images, start=1):
         each["rank"] = rank
-    return JSONResponse(_image_view(image), status_code=201)
+    return JSONResponse(image_view(image), status_code=201)
 
 
 def _products_problem(products: Any) -> Response | None:
@@ -229,36 +189,6 @@ def _products_problem(products: Any) -> Response | None:
     return None
 
 
-def _inventory_view(listing: EtsyListing) -> dict[str, Any]:
-    """``ListingInventory``: offering prices as ``Money`` (OAS), not the floats sent."""
-    currency = listing.fields["currency_code"]
-    products = [
-        {
-            "product_id": listing.listing_id * 100 + number,
-            "sku": product.get("sku") or "",
-            "is_deleted": False,
-            "offerings": [
-                {
-                    "offering_id": listing.listing_id * 10_000 + number * 100 + index,
-                    "quantity": int(offering["quantity"]),
-                    "is_enabled": bool(offering["is_enabled"]),
-                    "is_deleted": False,
-                    "price": rules.money(offering["price"], currency),
-                }
-                for index, offering in enumerate(product["offerings"], start=1)
-            ],
-            "property_values": product.get("property_values") or [],
-        }
-        for number, product in enumerate(listing.products, start=1)
-    ]
-    return {
-        "products": products,
-        "price_on_property": [],
-        "quantity_on_property": [],
-        "sku_on_property": [],
-    }
-
-
 @router.put("/listings/{listing_id}/inventory")
 @surface.operation("update_inventory")
 async def update_listing_inventory(request: Request, listing_id: int) -> Response:
@@ -276,7 +206,7 @@ async def update_listing_inventory(request: Request, listing_id: int) -> Respons
     if offerings:
         listing.fields["quantity"] = str(sum(int(o["quantity"]) for o in offerings))
         listing.fields["price"] = str(min(float(o["price"]) for o in offerings))
-    return JSONResponse(_inventory_view(listing))
+    return JSONResponse(inventory_view(listing))
 
 
 @router.patch("/shops/{shop_id}/listings/{listing_id}")
