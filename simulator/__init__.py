@@ -10,7 +10,8 @@ Surface (``python -m simulator`` serves it on SIMULATOR_HOST:SIMULATOR_PORT):
 - Vinted ``/vinted/api/v1``: signed ``POST items``, ``GET items/status?reference=|item_id=``
   (module ``simulator.vinted``).
 - Control ``/__sim``: listings, faults, latency, config (Vinted activation delay and slots),
-  reset, calls (module ``simulator.control``).
+  reset, calls (module ``simulator.control``). Faults and the call log name eBay and Etsy
+  operations by their official operationId, found in ``specs/`` by ``simulator.spec``.
 """
 
 from simulator.app import create_app

@@ -50,7 +50,7 @@ async def test_rerun_reuses_the_published_listing(
     assert second.listing_id == first.listing_id
     assert second.reused_existing is True
     assert second.attempt == 2
-    assert len(await sim.calls("ebay", "create_offer")) == 1
+    assert len(await sim.calls("ebay", "createOffer")) == 1
     assert len(await sim.live_listings("ebay", request.listing.sku)) == 1
 
 
@@ -58,7 +58,7 @@ async def test_ghost_write_on_create_offer_still_ends_with_one_listing(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
     """The offer was created but eBay answered 500: the retry finds it by SKU and publishes it."""
-    await sim.add_fault("ebay", "ghost_write", "create_offer")
+    await sim.add_fault("ebay", "ghost_write", "createOffer")
     request = publish_request(EBAY)
     attempts = _attempts(settings, http)
     with pytest.raises(ApplicationError) as failure:
@@ -76,14 +76,14 @@ async def test_ghost_write_on_create_offer_still_ends_with_one_listing(
 async def test_ghost_write_on_publish_reuses_the_live_listing(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
-    await sim.add_fault("ebay", "ghost_write", "publish_offer")
+    await sim.add_fault("ebay", "ghost_write", "publishOffer")
     request = publish_request(EBAY)
     result = await _attempts(settings, http).run_until_done(request)
 
     [live] = await sim.live_listings("ebay", request.listing.sku)
     assert result.listing_id == live["listingId"]
     assert result.reused_existing is True
-    assert len(await sim.calls("ebay", "publish_offer")) == 1
+    assert len(await sim.calls("ebay", "publishOffer")) == 1
 
 
 async def test_offer_created_meanwhile_is_reused_from_25002(

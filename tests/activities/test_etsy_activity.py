@@ -87,7 +87,7 @@ async def test_rerun_finds_the_listing_by_sku(
 
     assert second.listing_id == first.listing_id
     assert second.reused_existing is True
-    assert len(await sim.calls("etsy", "create_draft")) == 1
+    assert len(await sim.calls("etsy", "createDraftListing")) == 1
     assert len((await sim.listings())["etsy"]) == 1
 
 
@@ -95,17 +95,17 @@ async def test_retry_resumes_the_heartbeated_listing(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
     """Activation failed once: the next attempt continues the same draft, it does not search."""
-    await sim.add_fault("etsy", "error", "activate", status=503)
+    await sim.add_fault("etsy", "error", "updateListing", status=503)
     request = publish_request(ETSY)
     attempts = _attempts(settings, http)
     with pytest.raises(ApplicationError) as failure:
         await attempts.run(request)
     assert failure.value.type == "MarketplaceUnavailable"
-    searches = len(await sim.calls("etsy", "list_listings"))
+    searches = len(await sim.calls("etsy", "getListingsByShop"))
 
     result = await attempts.run(request)
-    assert len(await sim.calls("etsy", "list_listings")) == searches
-    assert len(await sim.calls("etsy", "create_draft")) == 1
+    assert len(await sim.calls("etsy", "getListingsByShop")) == searches
+    assert len(await sim.calls("etsy", "createDraftListing")) == 1
     assert [x["listing_id"] for x in await sim.live_listings("etsy", request.listing.sku)] == [
         int(result.listing_id)
     ]
@@ -115,7 +115,7 @@ async def test_ghost_write_on_create_adopts_the_orphan_draft(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
     """Etsy open-api#162: a 500 on createDraftListing that still created the draft."""
-    await sim.add_fault("etsy", "ghost_write", "create_draft")
+    await sim.add_fault("etsy", "ghost_write", "createDraftListing")
     request = publish_request(ETSY)
     attempts = _attempts(settings, http)
     with pytest.raises(ApplicationError) as failure:
@@ -133,7 +133,7 @@ async def test_another_jobs_orphan_draft_with_the_same_content_is_not_adopted(
 ) -> None:
     """Two jobs, same title and description, different SKUs: job A's create is ghost-written
     (draft made, 500 answered) and job B must not take A's draft as its own."""
-    await sim.add_fault("etsy", "ghost_write", "create_draft")
+    await sim.add_fault("etsy", "ghost_write", "createDraftListing")
     job_a = publish_request(ETSY)
     job_b = publish_request(ETSY)
     attempts_a = _attempts(settings, http)
@@ -154,7 +154,7 @@ async def test_another_jobs_orphan_draft_with_the_same_content_is_not_adopted(
 async def test_ghost_write_on_image_upload_does_not_add_a_second_image(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
-    await sim.add_fault("etsy", "ghost_write", "upload_image")
+    await sim.add_fault("etsy", "ghost_write", "uploadListingImage")
     request = publish_request(ETSY)
     await _attempts(settings, http).run_until_done(request)
     [live] = await sim.live_listings("etsy", request.listing.sku)
@@ -199,7 +199,7 @@ async def test_extra_orphan_drafts_of_ours_are_deleted(
     assert result.listing_id in {str(first), str(second)}
     assert len(await sim.live_listings("etsy", request.listing.sku)) == 1
     assert await sim.drafts("etsy") == []
-    assert len(await sim.calls("etsy", "delete_listing")) == 1
+    assert len(await sim.calls("etsy", "deleteListing")) == 1
 
 
 async def test_an_orphan_draft_next_to_our_live_listing_is_deleted(

@@ -18,7 +18,7 @@ SECRET = base64.b64encode(os.urandom(32)).decode()
 JOBS = 16
 # Each activity starts by looking its listing up, which answers 404 for a new SKU (later status
 # polls of the same item answer 200): eBay's offers by SKU, Vinted's item by reference.
-FIRST_CALL = {"ebay": "get_offers", "vinted": "item_status"}
+FIRST_CALL = {"ebay": "getOffers", "vinted": "item_status"}
 LIMITS = {"ebay": 5.0, "vinted": 2.0}
 
 
