@@ -2,7 +2,7 @@
 
 Field names, types and enums are those of the Etsy Open API v3 document (OAS 2025-02,
 ``createDraftListing``, ``updateListingInventory``); every request is validated against it in
-the tests (``tests/support/etsy_spec.py``).
+the tests (``tests/support/spec_judge.py``).
 """
 
 from __future__ import annotations

@@ -210,10 +210,12 @@ async def update_listing_inventory(request: Request, listing_id: int) -> Respons
 
 
 @router.patch("/shops/{shop_id}/listings/{listing_id}")
+@router.put("/shops/{shop_id}/listings/{listing_id}")
 @surface.operation("activate")
 async def update_listing(request: Request, shop_id: str, listing_id: int) -> Response:
-    """updateListing (PATCH, form-urlencoded). ``state`` is ``active`` or ``inactive`` (OAS);
-    a draft becomes active only with an image and a shipping profile."""
+    """updateListing (PATCH, form-urlencoded; the PUT is updateListingDeprecated). ``state``
+    is ``active`` or ``inactive`` (OAS); a draft becomes active only with an image and a
+    shipping profile."""
     if problem := _shop_problem(request, shop_id):
         return problem
     listing = _listing(request, listing_id)
