@@ -30,10 +30,13 @@ from domain.marketplaces import (
     Marketplace,
     marketplace_task_queue,
 )
+from activities.etsy_token_workflow import EtsyTokenWorkflow
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
 
 log = logging.getLogger("worker")
+MARKETPLACE_WORKFLOWS: dict[Marketplace, list[type]] = {Marketplace.ETSY: [EtsyTokenWorkflow]}
+"""Workflows that run on a marketplace's own queue: the owner of each Etsy shop's tokens."""
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 T = TypeVar("T")
 
@@ -81,6 +84,8 @@ def build_workers(
                 client,
                 task_queue=marketplace_task_queue(marketplace),
                 activities=[activity],
+                workflows=MARKETPLACE_WORKFLOWS.get(marketplace, []),
+                workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 # Enforced by the server for the whole queue, across all worker processes; its
                 # token buckets (one per queue partition) can let a fresh queue burst, so each
                 # worker also caps itself, which makes a single worker exact.

@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from typing import IO, Any
 
 import httpx
@@ -20,7 +21,9 @@ from activities.etsy_forms import (
     inventory_body,
     is_orphan_of,
 )
+from activities.etsy_oauth import EtsyTokens
 from activities.http_errors import (
+    MARKETPLACE_AUTH_ERROR,
     MARKETPLACE_UNAVAILABLE,
     MARKETPLACE_VALIDATION_ERROR,
     RATE_LIMITED,
@@ -44,6 +47,20 @@ is waited out in place, up to PACED_RETRIES times: a rate-limited request was no
 so sending it again is safe, and it spares the activity's own retry budget. A longer
 retry-after (the daily quota, #256) fails the attempt with that delay."""
 
+_LAST_BEAT: ContextVar[dict[str, Any] | None] = ContextVar("etsy_last_heartbeat", default=None)
+"""This attempt's last heartbeat details: sent again while it waits (for a token), so the
+listing_id a retry resumes from is never replaced by an empty heartbeat."""
+
+
+def _beat(details: dict[str, Any]) -> None:
+    _LAST_BEAT.set(details)
+    activity.heartbeat(details)
+
+
+def _keepalive() -> None:
+    if activity.in_activity():
+        activity.heartbeat(_LAST_BEAT.get() or {"step": "token"})
+
 
 class EtsyActivities:
     """Etsy Open API v3 calls; one instance (and HTTP client) per worker."""
@@ -52,6 +69,7 @@ class EtsyActivities:
         self.settings = settings
         self.http = http
         self.images = ImageFetcher(settings, http)
+        self.tokens = EtsyTokens(settings, http, keepalive=_keepalive)
         self.base_url = settings.base_url(MARKETPLACE)
         self.shop = f"/shops/{settings.etsy_shop_id}"
 
@@ -109,7 +127,7 @@ class EtsyActivities:
 
         def progress() -> None:
             if listing_id is None:
-                activity.heartbeat({"step": "fetch images"})
+                _beat({"step": "fetch images"})
             else:
                 self._checkpoint(listing_id, "fetch images")
 
@@ -134,13 +152,13 @@ class EtsyActivities:
 
     def _checkpoint(self, listing_id: int, step: str) -> None:
         """Heartbeat with the listing_id, so a retry resumes this listing instead of a new one."""
-        activity.heartbeat({"listing_id": listing_id, "step": step})
+        _beat({"listing_id": listing_id, "step": step})
 
     async def _resume(self) -> dict[str, Any] | None:
         details = activity.info().heartbeat_details
         saved = details[0] if details and isinstance(details[0], dict) else {}
         listing_id = saved.get("listing_id")
-        activity.heartbeat(saved or {"step": "lookup"})
+        _beat(saved or {"step": "lookup"})
         if listing_id is None:
             return None
         response = await self._call(
@@ -167,7 +185,7 @@ class EtsyActivities:
         for state in ("active", "draft"):
             offset = 0
             while True:
-                activity.heartbeat({"step": f"lookup {state} {offset}"})
+                _beat({"step": f"lookup {state} {offset}"})
                 response = await self._call(
                     "list_listings",
                     "GET",
@@ -234,13 +252,17 @@ class EtsyActivities:
         params: dict[str, str] | None = None,
         expected: tuple[int, ...] = (),
     ) -> httpx.Response:
-        """One Etsy request; a per-second 429 is waited out in place (see PACED_MAX_WAIT)."""
-        for waited in range(PACED_RETRIES + 1):
+        """One Etsy request. A per-second 429 is waited out in place (see PACED_MAX_WAIT); a
+        401 renews the access token once (EtsyTokens) and sends the request again."""
+        bearer = await self.tokens.bearer()
+        renewed = False
+        waited = 0
+        while True:
             for _, file, _ in (files or {}).values():
                 file.seek(0)
             headers = {
                 "x-api-key": self.settings.etsy_api_key.get_secret_value(),
-                "Authorization": f"Bearer {self.settings.etsy_access_token.get_secret_value()}",
+                "Authorization": f"Bearer {bearer}",
                 "Accept": "application/json",
             }
             request = self.http.build_request(
@@ -261,11 +283,14 @@ class EtsyActivities:
                     expected=expected,
                 )
             except ApplicationError as err:
+                if _refused_token(err) and self.tokens.renewable and not renewed:
+                    bearer, renewed = await self.tokens.bearer(rejected=bearer), True
+                    continue
                 delay = _in_place_delay(err)
                 if delay is None or waited == PACED_RETRIES:
                     raise
+            waited += 1
             await asyncio.sleep(delay + random.uniform(0, 0.25))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _result(self, current: dict[str, Any], *, reused: bool) -> PublishResult:
         listing_id = str(current["listing_id"])
@@ -276,6 +301,14 @@ class EtsyActivities:
             attempt=activity.info().attempt,
             reused_existing=reused,
         )
+
+
+def _refused_token(error: ApplicationError) -> bool:
+    """Etsy's 401: the access token is invalid or expired (a 403 is the API key)."""
+    details = error.details[0] if error.details else {}
+    return error.type == MARKETPLACE_AUTH_ERROR and (
+        isinstance(details, dict) and details.get("status") == 401
+    )
 
 
 def _in_place_delay(error: ApplicationError) -> float | None:

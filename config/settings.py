@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     etsy_base_url: str | None = None
     etsy_api_key: SecretStr = SecretStr("sim-etsy-keystring:sim-etsy-shared-secret")
     etsy_access_token: SecretStr = SecretStr("12345678.sim-etsy-access-token")
+    # OAuth refresh (refresh_token grant; Etsy rotates the refresh token on every use). The
+    # pair above seeds the shop's token workflow once (activities/etsy_oauth.py); empty
+    # ETSY_REFRESH_TOKEN: no refresh, the access token is used until Etsy refuses it.
+    etsy_refresh_token: SecretStr | None = SecretStr("12345678.sim-etsy-refresh-token")
+    etsy_oauth_url: str | None = None
     etsy_shop_id: str = "5550001"
     # What the seller configures in the shop (README "Talking to the real marketplaces").
     etsy_taxonomy_id: int = Field(default=1, ge=1)
@@ -290,7 +295,7 @@ class Settings(BaseSettings):
     def _empty_port_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("ebay_refresh_token", mode="before")
+    @field_validator("ebay_refresh_token", "etsy_refresh_token", mode="before")
     @classmethod
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -308,7 +313,12 @@ class Settings(BaseSettings):
         return cls._check_url(value)
 
     @field_validator(
-        "simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url", "ebay_oauth_url"
+        "simulator_url",
+        "ebay_base_url",
+        "etsy_base_url",
+        "vinted_base_url",
+        "ebay_oauth_url",
+        "etsy_oauth_url",
     )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -341,6 +351,14 @@ class Settings(BaseSettings):
         if self.etsy_base_url is None:
             return f"{self.simulator_url.rstrip('/')}/images"
         return None
+
+    def etsy_token_url(self) -> str:
+        """Etsy's OAuth token endpoint: ETSY_OAUTH_URL, else next to ETSY_BASE_URL
+        (``https://api.etsy.com/v3/public/oauth/token``), else the simulator's."""
+        if self.etsy_oauth_url:
+            return self.etsy_oauth_url
+        root = self.base_url(Marketplace.ETSY).removesuffix("/application")
+        return f"{root}/public/oauth/token"
 
     def ebay_token_url(self) -> str:
         return (

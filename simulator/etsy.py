@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from domain.marketplaces import Marketplace
 from simulator import etsy_rules as rules
 from simulator.errors import etsy_error
+from simulator.etsy_oauth import access_token_problem
 from simulator.etsy_views import IMAGE_HOST, image_view, inventory_view, listing_view
 from simulator.pipeline import MarketplaceSurface, read_json, sim_state
 from simulator.state import EtsyListing, SimState
@@ -29,7 +30,7 @@ PREFIX = "/etsy/v3/application"
 
 def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | None:
     """Etsy's request standards (x-api-key with the shared secret, a ``<user_id>.<token>``
-    bearer), then the API key's per-second limit."""
+    bearer that has not expired), then the API key's per-second limit."""
     used = rules.count_request(sim)
     api_key = request.headers.get("x-api-key", "")
     if not api_key:
@@ -41,14 +42,8 @@ def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | No
     ):
         return etsy_error(403, "Invalid API key")
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
-    user_id, _, rest = token.partition(".")
-    expected = sim.settings.etsy_access_token.get_secret_value()
-    if (
-        not user_id.isdigit()
-        or not rest
-        or not hmac.compare_digest(token.encode(), expected.encode())
-    ):
-        return etsy_error(401, "invalid_token")
+    if problem := access_token_problem(sim, token):
+        return etsy_error(401, problem)
     limit = sim.settings.simulator_etsy_limit_per_second
     if used > limit:
         return rules.per_second_exceeded(limit)
@@ -87,7 +82,8 @@ async def create_draft_listing(request: Request, shop_id: str) -> Response:
     if problem := rules.draft_problem(fields):
         return problem
     sim = sim_state(request)
-    fields["user_id"] = sim.settings.etsy_access_token.get_secret_value().partition(".")[0]
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    fields["user_id"] = token.partition(".")[0]
     fields["currency_code"] = sim.settings.etsy_shop_currency
     listing = EtsyListing(sim.next_id("etsy_listing", 1_000_000_000), shop_id, fields)
     sim.etsy_listings[listing.listing_id] = listing
