@@ -107,13 +107,17 @@ class EtsyTokens:
         settings: Settings,
         http: httpx.AsyncClient,
         keepalive: Callable[[], None] = lambda: None,
+        *,
+        workflow_id: str | None = None,
+        task_queue: str = marketplace_task_queue(MARKETPLACE),
     ) -> None:
         self.settings = settings
         self.http = http
         self.keepalive = keepalive
         self.cipher = TokenCipher(settings)
         self.renewable = settings.etsy_refresh_token is not None
-        self.workflow_id = f"etsy-tokens-{settings.etsy_shop_id}"
+        self.workflow_id = workflow_id or f"etsy-tokens-{settings.etsy_shop_id}"
+        self.task_queue = task_queue
         configured = settings.etsy_access_token.get_secret_value()
         self._current: tuple[str, datetime | None] = (configured, None)
 
@@ -155,7 +159,7 @@ class EtsyTokens:
             EtsyTokenWorkflow.run,
             TokenState(shop_id=self.settings.etsy_shop_id),
             id=self.workflow_id,
-            task_queue=marketplace_task_queue(MARKETPLACE),
+            task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
         try:
