@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.etsy_token_workflow import EtsyTokenWorkflow
 from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
@@ -30,7 +31,6 @@ from domain.marketplaces import (
     Marketplace,
     marketplace_task_queue,
 )
-from activities.etsy_token_workflow import EtsyTokenWorkflow
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
 
