@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
 from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
+from domain.listing import WhenMade, WhoMade
 from domain.marketplace_limits import EBAY_SITES, EBAY_UNBRANDED, ListingLimits
 from domain.marketplaces import ALL_TASK_QUEUES, Marketplace
 from domain.signatures import decode_public_key, decode_signing_secret
@@ -156,16 +157,35 @@ class Settings(BaseSettings):
     etsy_base_url: str | None = None
     etsy_api_key: SecretStr = SecretStr("sim-etsy-keystring:sim-etsy-shared-secret")
     etsy_access_token: SecretStr = SecretStr("12345678.sim-etsy-access-token")
+    # OAuth refresh (refresh_token grant; Etsy rotates the refresh token on every use). The
+    # pair above seeds the shop's token workflow once (activities/etsy_oauth.py); empty
+    # ETSY_REFRESH_TOKEN: no refresh, the access token is used until Etsy refuses it.
+    etsy_refresh_token: SecretStr | None = SecretStr("12345678.sim-etsy-refresh-token")
+    etsy_oauth_url: str | None = None
     etsy_shop_id: str = "5550001"
-    etsy_taxonomy_id: int = 1
-    etsy_shipping_profile_id: int = 9001
-    # The shop's currency: Etsy prices carry none of their own, so a listing in another
-    # currency is refused at POST /start_job.
+    # What the seller configures in the shop (README "Talking to the real marketplaces").
+    etsy_taxonomy_id: int = Field(default=1, ge=1)
+    etsy_shipping_profile_id: int = Field(default=9001, ge=1)
+    etsy_return_policy_id: int | None = Field(default=None, ge=1)
+    # Etsy prices are in the shop's currency; a listing priced in another one is refused.
     etsy_shop_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    # Provenance sent when the listing does not say (domain.listing.Listing.who_made …): a
+    # reseller's defaults. Etsy refuses items made by someone else unless vintage or supplies.
+    etsy_who_made: WhoMade = WhoMade.SOMEONE_ELSE
+    etsy_when_made: WhenMade = WhenMade.BEFORE_2006
+    etsy_is_supply: bool = False
     vinted_base_url: str | None = None
     vinted_access_key: SecretStr = SecretStr("sim-vinted-access-key")
     vinted_signing_key: SecretStr = SecretStr("sim-vinted-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy).
+    # IMAGE_FETCH_OVERRIDE_URL sends every download to a local image source instead (offline
+    # machines): default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL
+    # unset), off once ETSY_BASE_URL names the real API; "off" turns it off explicitly.
+    image_fetch_override_url: str | None = None
+    image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    image_fetch_timeout: float = Field(default=30.0, gt=0, le=300)
 
     ebay_rate_limit: float = Field(default=5.0, gt=0)
     etsy_rate_limit: float = Field(default=10.0, gt=0)
@@ -180,6 +200,9 @@ class Settings(BaseSettings):
     # eBay's request limit as the simulator enforces it (simulator/ebay_limits.py says why).
     simulator_ebay_requests_per_second: float = Field(default=23.0, gt=0)
     simulator_ebay_request_burst: int = Field(default=100, ge=1)
+    # Requests per second the simulated Etsy allows the API key before answering 429: Etsy's
+    # default for a new app (etsy/open-api#46, #198; developers.etsy.com rate-limits page).
+    simulator_etsy_limit_per_second: int = Field(default=10, ge=1, le=100_000)
 
     # Observability: logs of every process; the worker's SDK metrics (Prometheus)
     log_format: LogFormat = "json"
@@ -298,13 +321,30 @@ class Settings(BaseSettings):
     def _empty_port_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("ebay_refresh_token", mode="before")
+    @field_validator("ebay_refresh_token", "etsy_refresh_token", mode="before")
     @classmethod
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator("etsy_return_policy_id", "image_fetch_override_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("image_fetch_override_url")
+    @classmethod
+    def _check_override(cls, value: str | None) -> str | None:
+        if value is None or value.lower() == "off":
+            return value
+        return cls._check_url(value)
+
     @field_validator(
-        "simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url", "ebay_oauth_url"
+        "simulator_url",
+        "ebay_base_url",
+        "etsy_base_url",
+        "vinted_base_url",
+        "ebay_oauth_url",
+        "etsy_oauth_url",
     )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -356,6 +396,23 @@ class Settings(BaseSettings):
             Marketplace.ETSY: f"{root}/etsy/v3/application",
             Marketplace.VINTED: f"{root}/vinted/api/v1",
         }[marketplace]
+
+    def image_source_override(self) -> str | None:
+        """Where image downloads go instead of the listing's own URLs (None: the URLs)."""
+        explicit = self.image_fetch_override_url
+        if explicit is not None:
+            return None if explicit.lower() == "off" else explicit.rstrip("/")
+        if self.etsy_base_url is None:
+            return f"{self.simulator_url.rstrip('/')}/images"
+        return None
+
+    def etsy_token_url(self) -> str:
+        """Etsy's OAuth token endpoint: ETSY_OAUTH_URL, else next to ETSY_BASE_URL
+        (``https://api.etsy.com/v3/public/oauth/token``), else the simulator's."""
+        if self.etsy_oauth_url:
+            return self.etsy_oauth_url
+        root = self.base_url(Marketplace.ETSY).removesuffix("/application")
+        return f"{root}/public/oauth/token"
 
     def ebay_token_url(self) -> str:
         """EBAY_OAUTH_URL, else eBay's token endpoint for EBAY_ENVIRONMENT (never the

@@ -111,6 +111,11 @@ class SimState:
         self.calls: list[dict[str, Any]] = []
         self.etsy_calls_today = 0
         self.etsy_second = (0, 0)
+        # Etsy OAuth (simulator/etsy_oauth.py): the configured pair counts as minted now;
+        # access tokens issued up to etsy_tokens_expired_at are expired; spent refresh tokens.
+        self.etsy_tokens_since = time.time()
+        self.etsy_tokens_expired_at = 0.0
+        self.etsy_spent_refresh_tokens: set[str] = set()
         self._counters: dict[str, int] = {}
         # eBay tokens (the configured one, any the OAuth route mints) and the request limit.
         self.ebay_access = EbayAccess(self.settings)

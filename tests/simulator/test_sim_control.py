@@ -118,6 +118,7 @@ async def test_ghost_write_applies_the_change_then_answers_500(
             "price": "5.00",
             "who_made": "i_did",
             "when_made": "made_to_order",
+            "is_supply": "false",
             "taxonomy_id": "1",
             "shipping_profile_id": "9001",
         },
