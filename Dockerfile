@@ -25,6 +25,8 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api
 COPY simulator ./simulator
+# The marketplaces' OpenAPI documents: the simulator names fault operations by their ids.
+COPY specs ./specs
 COPY cli ./cli
 COPY worker.py ./
 

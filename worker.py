@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.etsy_token_workflow import EtsyTokenWorkflow
 from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
@@ -34,6 +35,8 @@ from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
 
 log = logging.getLogger("worker")
+MARKETPLACE_WORKFLOWS: dict[Marketplace, list[type]] = {Marketplace.ETSY: [EtsyTokenWorkflow]}
+"""Workflows that run on a marketplace's own queue: the owner of each Etsy shop's tokens."""
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 T = TypeVar("T")
 
@@ -81,6 +84,8 @@ def build_workers(
                 client,
                 task_queue=marketplace_task_queue(marketplace),
                 activities=[activity],
+                workflows=MARKETPLACE_WORKFLOWS.get(marketplace, []),
+                workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 # Enforced by the server for the whole queue, across all worker processes; its
                 # token buckets (one per queue partition, a partition no poll reached yet has
                 # none) let a fresh queue burst, so each worker also caps itself. The worker's

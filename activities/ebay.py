@@ -1,67 +1,47 @@
-"""publish_to_ebay: inventory item -> offer -> publish, reconciling with existing offers first."""
+"""publish_to_ebay: inventory item -> offer -> publish, reconciling with existing offers first.
+
+The listing is written to fit its category before the first write: the condition and item
+specifics the category accepts (``activities.ebay_catalog``, cached per worker), in the
+marketplace's language (``Content-Language``) and currency (checked at ``POST /start_job``).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import base64
+import time
 from typing import Any
 
 import httpx
 from temporalio import activity
 
-from activities.http_errors import (
-    MARKETPLACE_AUTH_ERROR,
-    MARKETPLACE_UNAVAILABLE,
-    error_for_response,
-    marketplace_error,
-    send,
-)
+from activities.ebay_catalog import CategoryRules, EbayCatalog
+from activities.ebay_client import EbayClient, error_ids
+from activities.ebay_oauth import Clock, EbayUserToken
+from activities.http_errors import MARKETPLACE_UNAVAILABLE, error_for_response, marketplace_error
 from config.settings import Settings
-from domain.listing import Condition, Listing
+from domain.listing import Listing
+from domain.marketplace_limits import EBAY_SITES
 from domain.marketplaces import Marketplace, publish_activity_name
 from domain.messages import PublishRequest, PublishResult
 
 MARKETPLACE = Marketplace.EBAY
 FORMAT = "FIXED_PRICE"
 OFFER_EXISTS = 25002
-NO_OFFER = 25713
-INVALID_TOKEN = 1001
-
-CONDITIONS: dict[Condition, str] = {
-    Condition.NEW: "NEW",
-    Condition.LIKE_NEW: "LIKE_NEW",
-    Condition.GOOD: "USED_GOOD",
-    Condition.FAIR: "USED_ACCEPTABLE",
-}
-"""Our condition -> eBay ``ConditionEnum``."""
-
-_SITES = {
-    "EBAY_US": "www.ebay.com",
-    "EBAY_GB": "www.ebay.co.uk",
-    "EBAY_DE": "www.ebay.de",
-    "EBAY_FR": "www.ebay.fr",
-    "EBAY_IT": "www.ebay.it",
-    "EBAY_ES": "www.ebay.es",
-    "EBAY_AU": "www.ebay.com.au",
-    "EBAY_CA": "www.ebay.ca",
-}
 
 
-def inventory_item_body(listing: Listing) -> dict[str, Any]:
-    """createOrReplaceInventoryItem payload with everything publishing needs."""
-    aspects = {
-        name: [value]
-        for name, value in (("Brand", listing.brand), ("Size", listing.size))
-        if value is not None
-    }
+def inventory_item_body(
+    listing: Listing, rules: CategoryRules, default_brand: str | None
+) -> dict[str, Any]:
+    """createOrReplaceInventoryItem payload with everything publishing needs, fitted to the
+    category (raises a non-retryable error when the listing cannot fit it)."""
+    condition = rules.condition_for(listing.condition)
     return {
         "availability": {"shipToLocationAvailability": {"quantity": listing.quantity}},
-        "condition": CONDITIONS[listing.condition],
+        **({"condition": condition} if condition else {}),
         "product": {
             "title": listing.title,
             "description": listing.description,
             "imageUrls": list(listing.images),
-            "aspects": aspects,
+            "aspects": rules.item_aspects(listing, default_brand),
             **({"brand": listing.brand} if listing.brand else {}),
         },
     }
@@ -90,46 +70,25 @@ def offer_body(listing: Listing, settings: Settings) -> dict[str, Any]:
 
 
 def listing_url(marketplace_id: str, listing_id: str) -> str:
-    return f"https://{_SITES.get(marketplace_id, 'www.ebay.com')}/itm/{listing_id}"
-
-
-def _error_ids(response: httpx.Response) -> list[tuple[int | None, dict[str, str]]]:
-    try:
-        errors = response.json().get("errors", [])
-    except (ValueError, AttributeError):
-        return []
-    found = []
-    for error in errors if isinstance(errors, list) else []:
-        if isinstance(error, dict):
-            params = {
-                str(p.get("name")): str(p.get("value"))
-                for p in error.get("parameters", []) or []
-                if isinstance(p, dict)
-            }
-            found.append((error.get("errorId"), params))
-    return found
-
-
-def _basic_auth(settings: Settings) -> str:
-    credentials = f"{settings.ebay_client_id}:{settings.ebay_client_secret.get_secret_value()}"
-    return "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
+    site = EBAY_SITES.get(marketplace_id)
+    return f"https://{site.host if site else 'www.ebay.com'}/itm/{listing_id}"
 
 
 class EbayActivities:
-    """eBay Sell Inventory calls; one instance (and HTTP client) per worker."""
+    """eBay Sell Inventory calls; one instance (HTTP client, token, category cache) per worker."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, settings: Settings, http: httpx.AsyncClient, *, clock: Clock = time.monotonic
+    ) -> None:
         self.settings = settings
-        self.http = http
-        self.base_url = settings.base_url(MARKETPLACE)
-        # The user token in use; replaced by a refresh, shared by every activity of the worker.
-        self._token = settings.ebay_token.get_secret_value()
-        self._token_lock = asyncio.Lock()
+        self.client = EbayClient(settings, http, EbayUserToken(settings, http, clock=clock))
+        self.catalog = EbayCatalog(self.client)
 
     @activity.defn(name=publish_activity_name(MARKETPLACE))
     async def publish_to_ebay(self, request: PublishRequest) -> PublishResult:
         """Idempotent by SKU: reuse a published offer, reuse an unpublished one, else create."""
         listing = request.listing
+        settings = self.settings
         activity.heartbeat({"step": "lookup"})
         offers = await self._offers(listing.sku)
         published = [o for o in offers if o.get("status") == "PUBLISHED"]
@@ -139,19 +98,18 @@ class EbayActivities:
             return self._result(listing_id, reused=True)
         offer_id = str(offers[0]["offerId"]) if offers else None
 
+        rules = await self.catalog.rules(settings.ebay_marketplace_id, settings.ebay_category_id)
+        item = inventory_item_body(listing, rules, settings.ebay_brand_default())
         activity.heartbeat({"step": "inventory_item", "offer_id": offer_id})
-        await self._call(
-            "put_inventory_item",
-            "PUT",
-            f"/inventory_item/{listing.sku}",
-            json=inventory_item_body(listing),
+        await self.client.call(
+            "put_inventory_item", "PUT", f"/inventory_item/{listing.sku}", json=item
         )
         if offer_id is None:
             activity.heartbeat({"step": "create_offer"})
             offer_id = await self._create_offer(listing)
 
         activity.heartbeat({"step": "publish", "offer_id": offer_id})
-        response = await self._call("publish_offer", "POST", f"/offer/{offer_id}/publish/")
+        response = await self.client.call("publish_offer", "POST", f"/offer/{offer_id}/publish/")
         listing_id = response.json().get("listingId")
         if not listing_id:
             raise marketplace_error(
@@ -161,8 +119,15 @@ class EbayActivities:
         return self._result(str(listing_id), reused=False)
 
     async def _offers(self, sku: str) -> list[dict[str, Any]]:
-        """Our offers for this SKU on the configured marketplace and format ([] when none)."""
-        response = await self._call(
+        """Our offers for this SKU on the configured marketplace and format ([] when none).
+
+        eBay documents no answer for a SKU without offers (the OAS lists a bare 404). Read as
+        "none": 200 with no or an empty ``offers`` list, 404 with errorId 25713 (seen in
+        practice, marketplaces.md), and any other 404 (e.g. 25702 when there is not even an
+        inventory item, or no body). Reading "none" by mistake cannot duplicate anything:
+        createOffer then answers 25002 with the existing offerId, which is reused.
+        """
+        response = await self.client.call(
             "get_offers",
             "GET",
             "/offer",
@@ -170,10 +135,11 @@ class EbayActivities:
             expected=(404,),
         )
         if response.status_code == 404:
-            if any(error_id == NO_OFFER for error_id, _ in _error_ids(response)):
-                return []
-            raise error_for_response(MARKETPLACE, "get_offers", response)
-        offers = response.json().get("offers") or []
+            activity.logger.info(
+                "ebay sku=%s has no offers (404 %s)", sku, [i for i, _ in error_ids(response)]
+            )
+            return []
+        offers = (response.json() if response.content else {}).get("offers") or []
         return [
             o
             for o in offers
@@ -182,7 +148,7 @@ class EbayActivities:
         ]
 
     async def _create_offer(self, listing: Listing) -> str:
-        response = await self._call(
+        response = await self.client.call(
             "create_offer",
             "POST",
             "/offer",
@@ -192,86 +158,11 @@ class EbayActivities:
         if response.is_success:
             return str(response.json()["offerId"])
         # 25002 is also eBay's generic "user error": only an offerId parameter makes it "exists".
-        for error_id, params in _error_ids(response):
+        for error_id, params in error_ids(response):
             if error_id == OFFER_EXISTS and params.get("offerId"):
                 activity.logger.info("ebay sku=%s offer exists, reusing it", listing.sku)
                 return params["offerId"]
         raise error_for_response(MARKETPLACE, "create_offer", response)
-
-    async def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-        expected: tuple[int, ...] = (),
-    ) -> httpx.Response:
-        for refreshed in (False, True):
-            token = self._token
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Language": self.settings.ebay_content_language,
-                "Accept": "application/json",
-            }
-            request = self.http.build_request(
-                method, f"{self.base_url}{path}", json=json, params=params, headers=headers
-            )
-            response = await send(
-                self.http,
-                request,
-                marketplace=MARKETPLACE,
-                operation=operation,
-                expected=(*expected, 401),
-            )
-            expired = response.status_code == 401 and any(
-                error_id == INVALID_TOKEN for error_id, _ in _error_ids(response)
-            )
-            if not expired or refreshed or self.settings.ebay_refresh_token is None:
-                break
-            # 401 errorId 1001: refresh the user token once, then try the call once more.
-            await self._refresh_token(token)
-        if response.status_code == 401 and 401 not in expected:
-            raise error_for_response(MARKETPLACE, operation, response)
-        return response
-
-    async def _refresh_token(self, stale: str) -> None:
-        """Mint a new user token with the refresh_token grant (one refresh for all callers)."""
-        async with self._token_lock:
-            if self._token != stale:
-                return  # another activity refreshed it meanwhile
-            refresh = self.settings.ebay_refresh_token
-            assert refresh is not None
-            activity.heartbeat({"step": "refresh_token"})
-            request = self.http.build_request(
-                "POST",
-                self.settings.ebay_token_url(),
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": refresh.get_secret_value(),
-                    "scope": self.settings.ebay_oauth_scope,
-                },
-                headers={"Authorization": _basic_auth(self.settings)},
-            )
-            response = await send(
-                self.http,
-                request,
-                marketplace=MARKETPLACE,
-                operation="refresh_token",
-                expected=(400,),
-            )
-            if response.status_code == 400:
-                # invalid_grant: the refresh token itself is revoked; no retry can fix that.
-                raise marketplace_error(
-                    MARKETPLACE,
-                    "refresh_token",
-                    MARKETPLACE_AUTH_ERROR,
-                    str(response.json().get("error", "invalid_grant")),
-                    status=400,
-                )
-            self._token = str(response.json()["access_token"])
-            activity.logger.info("ebay user token refreshed")
 
     def _result(self, listing_id: str, *, reused: bool) -> PublishResult:
         return PublishResult(

@@ -10,7 +10,8 @@ from domain.batch import MAX_BATCH_SIZE
 from domain.canonical import MAX_JSON_DEPTH, json_depth
 from domain.job import JobView
 from domain.listing import Listing
-from domain.marketplaces import Marketplace
+from domain.marketplace_limits import ListingLimits, listing_violations
+from domain.marketplaces import ALL_MARKETPLACES, Marketplace
 
 EXAMPLE_START_JOB: dict[str, Any] = {
     "input_data": {
@@ -63,6 +64,25 @@ class StartJobRequest(BaseModel):
         if value is not None and len(set(value)) != len(value):
             raise ValueError("marketplaces must be unique")
         return value
+
+    def marketplace_limit_errors(
+        self, limits: ListingLimits, at: tuple[str | int, ...] = ()
+    ) -> list[dict[str, Any]]:
+        """What the chosen marketplaces (default all) would refuse of the listing, as
+        validation errors located in the body (``domain.marketplace_limits``).
+
+        Not a pydantic validator: the rules depend on settings (the eBay marketplace, the Etsy
+        shop's currency), which FastAPI's body validation cannot see; the job and batch
+        services call this before anything starts, and answer 422 with these errors."""
+        marketplaces = self.marketplaces or ALL_MARKETPLACES
+        return [
+            {
+                "loc": ("body", *at, "input_data", *violation.field.split(".")),
+                "msg": violation.message,
+                "type": "marketplace_limit",
+            }
+            for violation in listing_violations(self.input_data, marketplaces, limits)
+        ]
 
 
 class ProvideInputRequest(BaseModel):

@@ -9,15 +9,24 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
 from config.logging_setup import LogFormat, LogLevel, parse_log_format, parse_log_level
+from domain.listing import WhenMade, WhoMade
+from domain.marketplace_limits import EBAY_SITES, EBAY_UNBRANDED, ListingLimits
 from domain.marketplaces import ALL_TASK_QUEUES, Marketplace
 from domain.signatures import decode_public_key, decode_signing_secret
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8081"
+EBAY_INVENTORY_PATH = "/sell/inventory/v1"
+EBAY_TOKEN_URLS = {
+    "production": "https://api.ebay.com/identity/v1/oauth2/token",
+    "sandbox": "https://api.sandbox.ebay.com/identity/v1/oauth2/token",
+}
+"""eBay's OAuth token endpoints (developer.ebay.com/api-docs/static/oauth-refresh-token-request
+.html, "OAuth token-request endpoints")."""
 
 
 class ConfigurationError(SystemExit):
@@ -120,15 +129,27 @@ class Settings(BaseSettings):
     ebay_base_url: str | None = None
     ebay_token: SecretStr = SecretStr("sim-ebay-user-token")
     # OAuth refresh (refresh_token grant): unset EBAY_REFRESH_TOKEN means no refresh, and a
-    # 401 errorId 1001 fails the marketplace at once.
+    # 401 errorId 1001 fails the marketplace at once. The token endpoint is eBay's own for
+    # EBAY_ENVIRONMENT unless EBAY_OAUTH_URL names another (`make run`: the simulator's).
+    ebay_environment: Literal["production", "sandbox"] = "production"
     ebay_oauth_url: str | None = None
     ebay_client_id: str = "sim-ebay-client"
     ebay_client_secret: SecretStr = SecretStr("sim-ebay-client-secret")
     ebay_refresh_token: SecretStr | None = SecretStr("sim-ebay-refresh-token")
-    ebay_oauth_scope: str = "https://api.ebay.com/oauth/api_scope/sell.inventory"
+    # The user token serves the Inventory API (sell.inventory) and the category metadata of
+    # the Taxonomy and Metadata APIs (api_scope): the user's consent must include both.
+    ebay_oauth_scope: str = (
+        "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.inventory"
+    )
     ebay_marketplace_id: str = "EBAY_DE"
-    ebay_content_language: str = "en-US"
+    # Unset: the marketplace's locale (domain.marketplace_limits.EBAY_SITES); Belgium and
+    # Canada take either of two.
+    ebay_content_language: str | None = None
     ebay_category_id: str = "57988"
+    # The brand aspect of a listing without a brand, where the category requires one. Unset:
+    # eBay's word for "no brand" on the marketplace (Markenlos, Unbranded); empty: none, such
+    # listings fail naming the aspect.
+    ebay_default_brand: str | None = None
     ebay_merchant_location_key: str = "warehouse-1"
     ebay_fulfillment_policy_id: str = "fulfillment-1"
     ebay_payment_policy_id: str = "payment-1"
@@ -136,13 +157,35 @@ class Settings(BaseSettings):
     etsy_base_url: str | None = None
     etsy_api_key: SecretStr = SecretStr("sim-etsy-keystring:sim-etsy-shared-secret")
     etsy_access_token: SecretStr = SecretStr("12345678.sim-etsy-access-token")
+    # OAuth refresh (refresh_token grant; Etsy rotates the refresh token on every use). The
+    # pair above seeds the shop's token workflow once (activities/etsy_oauth.py); empty
+    # ETSY_REFRESH_TOKEN: no refresh, the access token is used until Etsy refuses it.
+    etsy_refresh_token: SecretStr | None = SecretStr("12345678.sim-etsy-refresh-token")
+    etsy_oauth_url: str | None = None
     etsy_shop_id: str = "5550001"
-    etsy_taxonomy_id: int = 1
-    etsy_shipping_profile_id: int = 9001
+    # What the seller configures in the shop (README "Talking to the real marketplaces").
+    etsy_taxonomy_id: int = Field(default=1, ge=1)
+    etsy_shipping_profile_id: int = Field(default=9001, ge=1)
+    etsy_return_policy_id: int | None = Field(default=None, ge=1)
+    # Etsy prices are in the shop's currency; a listing priced in another one is refused.
+    etsy_shop_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    # Provenance sent when the listing does not say (domain.listing.Listing.who_made …): a
+    # reseller's defaults. Etsy refuses items made by someone else unless vintage or supplies.
+    etsy_who_made: WhoMade = WhoMade.SOMEONE_ELSE
+    etsy_when_made: WhenMade = WhenMade.BEFORE_2006
+    etsy_is_supply: bool = False
     vinted_base_url: str | None = None
     vinted_access_key: SecretStr = SecretStr("sim-vinted-access-key")
     vinted_signing_key: SecretStr = SecretStr("sim-vinted-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy).
+    # IMAGE_FETCH_OVERRIDE_URL sends every download to a local image source instead (offline
+    # machines): default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL
+    # unset), off once ETSY_BASE_URL names the real API; "off" turns it off explicitly.
+    image_fetch_override_url: str | None = None
+    image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    image_fetch_timeout: float = Field(default=30.0, gt=0, le=300)
 
     ebay_rate_limit: float = Field(default=5.0, gt=0)
     etsy_rate_limit: float = Field(default=10.0, gt=0)
@@ -151,6 +194,15 @@ class Settings(BaseSettings):
     # Simulator
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8081, ge=1, le=65535)
+    # eBay user tokens live 7200 s (eBay's refresh-token response, expires_in); shorter in
+    # tests that watch a token expire.
+    simulator_ebay_token_lifetime: int = Field(default=7200, ge=1, le=86_400)
+    # eBay's request limit as the simulator enforces it (simulator/ebay_limits.py says why).
+    simulator_ebay_requests_per_second: float = Field(default=23.0, gt=0)
+    simulator_ebay_request_burst: int = Field(default=100, ge=1)
+    # Requests per second the simulated Etsy allows the API key before answering 429: Etsy's
+    # default for a new app (etsy/open-api#46, #198; developers.etsy.com rate-limits page).
+    simulator_etsy_limit_per_second: int = Field(default=10, ge=1, le=100_000)
 
     # Observability: logs of every process; the worker's SDK metrics (Prometheus)
     log_format: LogFormat = "json"
@@ -269,19 +321,64 @@ class Settings(BaseSettings):
     def _empty_port_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("ebay_refresh_token", mode="before")
+    @field_validator("ebay_refresh_token", "etsy_refresh_token", mode="before")
     @classmethod
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator("etsy_return_policy_id", "image_fetch_override_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("image_fetch_override_url")
+    @classmethod
+    def _check_override(cls, value: str | None) -> str | None:
+        if value is None or value.lower() == "off":
+            return value
+        return cls._check_url(value)
+
     @field_validator(
-        "simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url", "ebay_oauth_url"
+        "simulator_url",
+        "ebay_base_url",
+        "etsy_base_url",
+        "vinted_base_url",
+        "ebay_oauth_url",
+        "etsy_oauth_url",
     )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("ebay_base_url")
+    @classmethod
+    def _check_ebay_base_url(cls, value: str | None) -> str | None:
+        # The Metadata and Taxonomy APIs are found beside it, on the same host.
+        if value and not value.endswith(EBAY_INVENTORY_PATH):
+            raise ValueError(
+                f"must be the Inventory API's base URL, ending in {EBAY_INVENTORY_PATH} "
+                f"(https://api.ebay.com{EBAY_INVENTORY_PATH})"
+            )
+        return value
+
+    @field_validator("ebay_marketplace_id")
+    @classmethod
+    def _check_ebay_marketplace(cls, value: str) -> str:
+        if value not in EBAY_SITES:
+            raise ValueError(f"unknown eBay marketplace {value!r}; known: {', '.join(EBAY_SITES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_ebay_content_language(self) -> Settings:
+        locales = EBAY_SITES[self.ebay_marketplace_id].locales
+        if self.ebay_content_language is not None and self.ebay_content_language not in locales:
+            raise ValueError(
+                f"EBAY_CONTENT_LANGUAGE {self.ebay_content_language!r} is not a language of "
+                f"{self.ebay_marketplace_id} ({', '.join(locales)})"
+            )
+        return self
 
     # -- derived -------------------------------------------------------------------------
 
@@ -295,14 +392,52 @@ class Settings(BaseSettings):
             return explicit
         root = self.simulator_url.rstrip("/")
         return {
-            Marketplace.EBAY: f"{root}/ebay/sell/inventory/v1",
+            Marketplace.EBAY: f"{root}/ebay{EBAY_INVENTORY_PATH}",
             Marketplace.ETSY: f"{root}/etsy/v3/application",
             Marketplace.VINTED: f"{root}/vinted/api/v1",
         }[marketplace]
 
+    def image_source_override(self) -> str | None:
+        """Where image downloads go instead of the listing's own URLs (None: the URLs)."""
+        explicit = self.image_fetch_override_url
+        if explicit is not None:
+            return None if explicit.lower() == "off" else explicit.rstrip("/")
+        if self.etsy_base_url is None:
+            return f"{self.simulator_url.rstrip('/')}/images"
+        return None
+
+    def etsy_token_url(self) -> str:
+        """Etsy's OAuth token endpoint: ETSY_OAUTH_URL, else next to ETSY_BASE_URL
+        (``https://api.etsy.com/v3/public/oauth/token``), else the simulator's."""
+        if self.etsy_oauth_url:
+            return self.etsy_oauth_url
+        root = self.base_url(Marketplace.ETSY).removesuffix("/application")
+        return f"{root}/public/oauth/token"
+
     def ebay_token_url(self) -> str:
-        return (
-            self.ebay_oauth_url or f"{self.simulator_url.rstrip('/')}/ebay/identity/v1/oauth2/token"
+        """EBAY_OAUTH_URL, else eBay's token endpoint for EBAY_ENVIRONMENT (never the
+        simulator: `make run` names it explicitly)."""
+        return self.ebay_oauth_url or EBAY_TOKEN_URLS[self.ebay_environment]
+
+    def ebay_api_url(self, base_path: str) -> str:
+        """Another eBay API on the Inventory API's host, e.g. ``/commerce/taxonomy/v1``."""
+        root = self.base_url(Marketplace.EBAY).removesuffix(EBAY_INVENTORY_PATH)
+        return f"{root}{base_path}"
+
+    def ebay_content_locale(self) -> str:
+        """The Content-Language of everything we write to eBay: the marketplace's locale."""
+        return self.ebay_content_language or EBAY_SITES[self.ebay_marketplace_id].content_language
+
+    def ebay_brand_default(self) -> str | None:
+        if self.ebay_default_brand is not None:
+            return self.ebay_default_brand or None
+        return EBAY_UNBRANDED.get(self.ebay_marketplace_id)
+
+    def listing_limits(self) -> ListingLimits:
+        """What POST /start_job checks a listing against (domain.marketplace_limits)."""
+        return ListingLimits(
+            ebay_marketplace_id=self.ebay_marketplace_id,
+            etsy_shop_currency=self.etsy_shop_currency,
         )
 
     def max_attempts(self, marketplace: Marketplace) -> int:

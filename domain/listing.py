@@ -23,6 +23,40 @@ class Condition(StrEnum):
     FAIR = "fair"
 
 
+class WhoMade(StrEnum):
+    """Who made the item: Etsy's ``who_made`` (Etsy Open API v3, OAS 2025-02, ShopListing)."""
+
+    I_DID = "i_did"
+    SOMEONE_ELSE = "someone_else"
+    COLLECTIVE = "collective"
+
+
+class WhenMade(StrEnum):
+    """When it was made: Etsy's ``when_made`` buckets (Etsy Open API v3, OAS 2025-02,
+    ShopListing). ``made_to_order`` and 2006 onwards are "recent"; ``before_2006`` and the
+    decades before it are vintage (20 years or older)."""
+
+    MADE_TO_ORDER = "made_to_order"
+    Y2020_2025 = "2020_2025"
+    Y2010_2019 = "2010_2019"
+    Y2006_2009 = "2006_2009"
+    BEFORE_2006 = "before_2006"
+    Y2000_2005 = "2000_2005"
+    Y1990S = "1990s"
+    Y1980S = "1980s"
+    Y1970S = "1970s"
+    Y1960S = "1960s"
+    Y1950S = "1950s"
+    Y1940S = "1940s"
+    Y1930S = "1930s"
+    Y1920S = "1920s"
+    Y1910S = "1910s"
+    Y1900S = "1900s"
+    Y1800S = "1800s"
+    Y1700S = "1700s"
+    BEFORE_1700 = "before_1700"
+
+
 def _check_amount(value: str) -> str:
     if not _AMOUNT_RE.fullmatch(value):
         raise ValueError("must be a decimal string such as '45.00' with at most 2 decimals")
@@ -91,3 +125,16 @@ class Listing(BaseModel):
     brand: ShortText | None = None
     size: ShortText | None = None
     category: ShortText | None = None
+    # Provenance, as Etsy asks for it (and the other marketplaces ignore). Absent: the shop's
+    # defaults (ETSY_WHO_MADE, ETSY_WHEN_MADE, ETSY_IS_SUPPLY), which fit resale.
+    who_made: WhoMade | None = Field(
+        default=None, description="Who made the item: i_did, someone_else or collective."
+    )
+    when_made: WhenMade | None = Field(
+        default=None,
+        description="When it was made: made_to_order, a recent range (2020_2025, 2010_2019, "
+        "2006_2009) or a vintage one (before_2006, 2000_2005, 1990s ... before_1700).",
+    )
+    is_supply: bool | None = Field(
+        default=None, strict=True, description="A craft supply or tool rather than a finished item."
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from simulator.faults import FaultRule
-from simulator.pipeline import sim_state
+from simulator.pipeline import served_operations, sim_state
 
 router = APIRouter(prefix="/__sim", tags=["simulator control"])
 
@@ -42,6 +43,17 @@ async def expire_ebay_tokens(request: Request) -> dict[str, int]:
 
 @router.post("/faults", status_code=201)
 async def add_fault(request: Request, rule: FaultRule) -> dict[str, Any]:
+    """A fault rule; ``operation`` is an official operationId (Vinted: its name) that this
+    simulator serves, else 422 (a rule that can never match is a test's silent mistake)."""
+    if rule.operation is not None:
+        served = served_operations(request.app)[rule.marketplace]
+        if rule.operation not in served:
+            message = (
+                f"operation {rule.operation!r} is not simulated for {rule.marketplace.value}; "
+                f"served: {', '.join(sorted(served))}"
+            )
+            error = {"type": "value_error", "loc": ("body", "operation"), "msg": message}
+            raise RequestValidationError([{**error, "input": rule.operation}])
     return sim_state(request).faults.add(rule).view()
 
 

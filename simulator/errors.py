@@ -19,6 +19,7 @@ def ebay_error(
     category: str = "REQUEST",
     parameters: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    long_message: str | None = None,
 ) -> JSONResponse:
     """eBay's ``{"errors": [{errorId, domain, category, message, parameters}]}``."""
     error: dict[str, Any] = {
@@ -28,6 +29,8 @@ def ebay_error(
         "category": category,
         "message": message,
     }
+    if long_message:
+        error["longMessage"] = long_message
     if parameters:
         error["parameters"] = parameters
     return JSONResponse({"errors": [error]}, status_code=status, headers=headers)

@@ -1,10 +1,14 @@
-"""Simulated Etsy Open API v3: draft listings, images, inventory, activation, shop listings."""
+"""Simulated Etsy Open API v3: draft listings, images, inventory, activation, shop listings.
+
+What it refuses, and the bodies it answers with, are in ``simulator/etsy_rules.py`` (sources
+cited there). Responses follow the Etsy Open API v3 document (OAS 2025-02).
+"""
 
 from __future__ import annotations
 
 import hmac
 import time
-from decimal import Decimal, InvalidOperation
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, cast
@@ -14,34 +18,20 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain.marketplaces import Marketplace
+from simulator import etsy_rules as rules
 from simulator.errors import etsy_error
+from simulator.etsy_oauth import access_token_problem
+from simulator.etsy_views import IMAGE_HOST, image_view, inventory_view, listing_view
 from simulator.pipeline import MarketplaceSurface, read_json, sim_state
 from simulator.state import EtsyListing, SimState
 
 PREFIX = "/etsy/v3/application"
-LIMIT_PER_SECOND = 10
-LIMIT_PER_DAY = 10_000
-SHOP_CURRENCY = "EUR"
-REQUIRED_DRAFT_FIELDS = (
-    "quantity",
-    "title",
-    "description",
-    "price",
-    "who_made",
-    "when_made",
-    "taxonomy_id",
-    "shipping_profile_id",
-)
-WHO_MADE = {"i_did", "someone_else", "collective"}
-WHEN_MADE = set(
-    "made_to_order 2020_2025 2020_2021 2010_2019 2006_2009 2002_2009 before_2006 before_2002"
-    " 2000_2005 2000_2001 1990s 1980s 1970s 1960s 1950s 1940s 1930s 1920s 1910s 1900s 1800s"
-    " 1700s before_1700".split()
-)
-"""Current and 2021 OAS values of ``when_made``."""
 
 
 def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | None:
+    """Etsy's request standards (x-api-key with the shared secret, a ``<user_id>.<token>``
+    bearer that has not expired), then the API key's per-second limit."""
+    used = rules.count_request(sim)
     api_key = request.headers.get("x-api-key", "")
     if not api_key:
         return etsy_error(401, "Missing x-api-key header")
@@ -52,62 +42,20 @@ def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | No
     ):
         return etsy_error(403, "Invalid API key")
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
-    user_id, _, rest = token.partition(".")
-    expected = sim.settings.etsy_access_token.get_secret_value()
-    if (
-        not user_id.isdigit()
-        or not rest
-        or not hmac.compare_digest(token.encode(), expected.encode())
-    ):
-        return etsy_error(401, "invalid_token")
+    if problem := access_token_problem(sim, token):
+        return etsy_error(401, problem)
+    limit = sim.settings.simulator_etsy_limit_per_second
+    if used > limit:
+        return rules.per_second_exceeded(limit)
     return None
 
 
 def _rate_headers(response: Response, sim: SimState) -> None:
-    """Etsy sends its quota on every answer; the simulator counts but does not enforce it."""
-    second = int(time.time())
-    at, used = sim.etsy_second
-    used = used + 1 if at == second else 1
-    sim.etsy_second = (second, used)
-    sim.etsy_calls_today += 1
-    exhausted = response.status_code == 429
-    response.headers["x-limit-per-second"] = str(LIMIT_PER_SECOND)
-    response.headers["x-remaining-this-second"] = (
-        "0" if exhausted else str(max(0, LIMIT_PER_SECOND - used))
-    )
-    response.headers["x-limit-per-day"] = str(LIMIT_PER_DAY)
-    response.headers["x-remaining-today"] = str(max(0, LIMIT_PER_DAY - sim.etsy_calls_today))
+    rules.quota_headers(response, sim, sim.settings.simulator_etsy_limit_per_second)
 
 
 surface = MarketplaceSurface(Marketplace.ETSY, _authenticate, _rate_headers)
 router = APIRouter(prefix=PREFIX)
-
-
-def listing_view(listing: EtsyListing, *, with_images: bool = False) -> dict[str, Any]:
-    """The ShopListing resource (the fields the simulator keeps)."""
-    fields = listing.fields
-    cents = int(Decimal(str(fields["price"])) * 100)
-    view: dict[str, Any] = {
-        "listing_id": listing.listing_id,
-        "user_id": int(fields["user_id"]),
-        "shop_id": int(listing.shop_id),
-        "title": fields["title"],
-        "description": fields["description"],
-        "state": listing.state,
-        "quantity": int(fields["quantity"]),
-        "url": listing.url,
-        "who_made": fields["who_made"],
-        "when_made": fields["when_made"],
-        "taxonomy_id": int(fields["taxonomy_id"]),
-        "shipping_profile_id": int(fields["shipping_profile_id"]),
-        "price": {"amount": cents, "divisor": 100, "currency_code": SHOP_CURRENCY},
-        "skus": listing.skus,
-        "tags": [t.strip() for t in fields.get("tags", "").split(",") if t.strip()],
-        "creation_timestamp": int(listing.created_at),
-    }
-    if with_images:
-        view["images"] = listing.images
-    return view
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -117,26 +65,6 @@ def _form(body: bytes) -> dict[str, str]:
 def _shop_problem(request: Request, shop_id: str) -> Response | None:
     if shop_id != sim_state(request).settings.etsy_shop_id:
         return etsy_error(404, f"Could not find a Shop with shop_id = {shop_id}")
-    return None
-
-
-def _draft_problem(fields: dict[str, str]) -> str | None:
-    missing = [name for name in REQUIRED_DRAFT_FIELDS if not fields.get(name)]
-    if missing:
-        return f"Missing required parameter(s): {', '.join(missing)}"
-    for name in ("quantity", "taxonomy_id", "shipping_profile_id"):
-        if not fields[name].isdigit() or int(fields[name]) <= 0:
-            return f"Expected parameter '{name}' to be a positive integer"
-    try:
-        price = Decimal(fields["price"])
-    except InvalidOperation:
-        return "Expected parameter 'price' to be a float"
-    if not price.is_finite() or price < Decimal("0.20") or price > Decimal("50000"):
-        return "Price must be between 0.20 and 50000.00"
-    if fields["who_made"] not in WHO_MADE:
-        return f"who_made must be one of {', '.join(sorted(WHO_MADE))}"
-    if fields["when_made"] not in WHEN_MADE:
-        return "when_made is not a valid value"
     return None
 
 
@@ -151,10 +79,12 @@ async def create_draft_listing(request: Request, shop_id: str) -> Response:
     if problem := _shop_problem(request, shop_id):
         return problem
     fields = _form(await request.body())
-    if problem_text := _draft_problem(fields):
-        return etsy_error(400, problem_text)
+    if problem := rules.draft_problem(fields):
+        return problem
     sim = sim_state(request)
-    fields["user_id"] = sim.settings.etsy_access_token.get_secret_value().partition(".")[0]
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    fields["user_id"] = token.partition(".")[0]
+    fields["currency_code"] = sim.settings.etsy_shop_currency
     listing = EtsyListing(sim.next_id("etsy_listing", 1_000_000_000), shop_id, fields)
     sim.etsy_listings[listing.listing_id] = listing
     return JSONResponse(listing_view(listing), status_code=201)
@@ -167,104 +97,139 @@ async def get_listing(request: Request, listing_id: int) -> Response:
     listing = _listing(request, listing_id)
     if listing is None:
         return etsy_error(404, f"Listing {listing_id} not found")
-    with_images = "Images" in request.query_params.get("includes", "")
+    with_images = "Images" in request.query_params.getlist("includes")
     return JSONResponse(listing_view(listing, with_images=with_images))
 
 
-async def _image_source(request: Request) -> str | None:
-    """Where the image comes from: a multipart ``image`` file (as on Etsy), or, as a
-    simulator convenience, an ``image_url`` field in a form-urlencoded or JSON body."""
+async def _multipart(request: Request) -> EmailMessage | None:
     content_type = request.headers.get("content-type", "")
-    body = await request.body()
-    if content_type.startswith("multipart/form-data"):
-        message = BytesParser(policy=HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body
-        )
-        for part in message.iter_parts():
-            if part.get_param("name", header="content-disposition") == "image":
-                filename = part.get_filename() or "upload"
-                return f"multipart:{filename}"
+    if not content_type.startswith("multipart/form-data"):
         return None
-    if content_type.startswith("application/json"):
-        data = await read_json(request)
-        url = data.get("image_url") if isinstance(data, dict) else None
-        return url if isinstance(url, str) and url else None
-    return _form(body).get("image_url") or None
+    parsed = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + await request.body()
+    )
+    return parsed if isinstance(parsed, EmailMessage) else None
+
+
+def _parts(message: EmailMessage) -> dict[str, tuple[str | None, bytes]]:
+    parts: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            parts[name] = (part.get_filename(), payload)
+    return parts
 
 
 @router.post("/shops/{shop_id}/listings/{listing_id}/images")
 @surface.operation("upload_image")
 async def upload_listing_image(request: Request, shop_id: str, listing_id: int) -> Response:
-    """uploadListingImage: 201 ListingImage."""
+    """uploadListingImage: ``multipart/form-data`` with the file in ``image`` (OAS); 201
+    ListingImage. Re-assigning a deleted image by ``listing_image_id`` is not simulated."""
     if problem := _shop_problem(request, shop_id):
         return problem
     listing = _listing(request, listing_id)
     if listing is None:
         return etsy_error(404, f"Listing {listing_id} not found")
-    source = await _image_source(request)
-    if source is None:
-        return etsy_error(400, "An image file (multipart 'image') or 'image_url' is required")
+    message = await _multipart(request)
+    parts = _parts(message) if message is not None else {}
+    filename, data = parts.get("image", (None, b""))
+    if not rules.is_image(data):
+        return etsy_error(400, rules.NO_IMAGE_FILE)
+    rank_text = parts.get("rank", (None, b"1"))[1].decode("ascii", "replace")
+    overwrite = parts.get("overwrite", (None, b"false"))[1].lower() in (b"true", b"1")
+    if not rank_text.isdigit():
+        return etsy_error(400, "Expected parameter 'rank' to be an integer")
+    index = max(0, int(rank_text) - 1)
+    if overwrite and index < len(listing.images):
+        del listing.images[index]
+    if len(listing.images) >= rules.MAX_IMAGES:
+        return etsy_error(400, rules.TOO_MANY_IMAGES)
     sim = sim_state(request)
+    image_id = sim.next_id("etsy_image", 4_000_000_000)
+    now = int(time.time())
     image = {
         "listing_id": listing_id,
-        "listing_image_id": sim.next_id("etsy_image", 4_000_000_000),
-        "rank": len(listing.images) + 1,
-        "url_fullxfull": source,
+        "listing_image_id": image_id,
+        "creation_tsz": now,
+        "created_timestamp": now,
+        "rank": 0,
+        "url_75x75": f"{IMAGE_HOST}/{image_id}/il_75x75.jpg",
+        "url_170x135": f"{IMAGE_HOST}/{image_id}/il_170x135.jpg",
+        "url_570xN": f"{IMAGE_HOST}/{image_id}/il_570xN.jpg",
+        "url_fullxfull": f"{IMAGE_HOST}/{image_id}/il_fullxfull.jpg",
+        "alt_text": parts.get("alt_text", (None, b""))[1].decode("utf-8", "replace"),
+        "_filename": filename,
+        "_bytes": len(data),
     }
-    listing.images.append(image)
-    return JSONResponse(image, status_code=201)
+    listing.images.insert(min(index, len(listing.images)), image)
+    for rank, each in enumerate(listing.images, start=1):
+        each["rank"] = rank
+    return JSONResponse(image_view(image), status_code=201)
 
 
-def _products_problem(products: Any) -> str | None:
+def _products_problem(products: Any) -> Response | None:
     if not isinstance(products, list) or not products:
-        return "products must be a non-empty array"
+        return etsy_error(400, "products must be a non-empty array")
     for product in products:
         offerings = product.get("offerings") if isinstance(product, dict) else None
         if not isinstance(offerings, list) or not offerings:
-            return "each product needs a non-empty offerings array"
+            return etsy_error(400, "each product needs a non-empty offerings array")
         for offering in offerings:
             if not isinstance(offering, dict) or not {"price", "quantity", "is_enabled"} <= set(
                 offering
             ):
-                return "each offering needs price, quantity and is_enabled"
+                return etsy_error(400, "each offering needs price, quantity and is_enabled")
+            if problem := rules.price_problem(offering["price"]):
+                return problem
     return None
 
 
 @router.put("/listings/{listing_id}/inventory")
 @surface.operation("update_inventory")
 async def update_listing_inventory(request: Request, listing_id: int) -> Response:
-    """updateListingInventory (JSON): replaces the products; SKUs live here."""
+    """updateListingInventory (JSON): replaces the products; SKUs live here. The listing's
+    quantity becomes the sum of enabled offerings, its price the lowest (OAS ShopListing)."""
     listing = _listing(request, listing_id)
     if listing is None:
         return etsy_error(404, f"Listing {listing_id} not found")
     body = await read_json(request)
     products = body.get("products") if isinstance(body, dict) else None
     if problem := _products_problem(products):
-        return etsy_error(400, problem)
+        return problem
     listing.products = cast(list[dict[str, Any]], products)
-    return JSONResponse({"products": products, "listing_id": listing_id})
+    offerings = [o for p in listing.products for o in p["offerings"] if o["is_enabled"]]
+    if offerings:
+        listing.fields["quantity"] = str(sum(int(o["quantity"]) for o in offerings))
+        listing.fields["price"] = str(min(float(o["price"]) for o in offerings))
+    return JSONResponse(inventory_view(listing))
 
 
 @router.patch("/shops/{shop_id}/listings/{listing_id}")
 @router.put("/shops/{shop_id}/listings/{listing_id}")
 @surface.operation("activate")
 async def update_listing(request: Request, shop_id: str, listing_id: int) -> Response:
-    """updateListing (form-urlencoded); ``state=active`` needs an image and a shipping profile."""
+    """updateListing (PATCH, form-urlencoded; the PUT is updateListingDeprecated). ``state``
+    is ``active`` or ``inactive`` (OAS); a draft becomes active only with an image and a
+    shipping profile."""
     if problem := _shop_problem(request, shop_id):
         return problem
     listing = _listing(request, listing_id)
     if listing is None:
         return etsy_error(404, f"Listing {listing_id} not found")
     fields = _form(await request.body())
+    if problem := rules.update_problem(fields, listing.fields):
+        return problem
     state = fields.pop("state", None)
-    listing.fields.update({k: v for k, v in fields.items() if k in REQUIRED_DRAFT_FIELDS})
+    if state is not None and state not in {"active", "inactive"}:
+        return etsy_error(400, f"Invalid state: {state}")
+    if state == "active" and not listing.images:
+        return JSONResponse(rules.IMAGES_MISSING, status_code=400)
+    if state == "active" and not listing.fields.get("shipping_profile_id"):
+        return etsy_error(400, "A shipping_profile_id is required for physical listings.")
+    editable = {*rules.SPEC_REQUIRED_DRAFT_FIELDS, *rules.PROVENANCE, "shipping_profile_id"}
+    listing.fields.update({k: v for k, v in fields.items() if k in editable})
     if state is not None:
-        if state not in {"active", "inactive", "draft"}:
-            return etsy_error(400, f"Invalid state: {state}")
-        if state == "active" and not listing.images:
-            return etsy_error(400, "Cannot activate a listing without an image")
-        if state == "active" and not listing.fields.get("shipping_profile_id"):
-            return etsy_error(400, "Cannot activate a listing without a shipping profile")
         listing.state = state
     return JSONResponse(listing_view(listing))
 

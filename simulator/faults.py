@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from enum import StrEnum
 from itertools import count
 from typing import Any, Self
@@ -10,25 +11,44 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.marketplaces import Marketplace
+from simulator.spec import operation_id, operation_ids
 
-OPERATIONS: dict[Marketplace, frozenset[str]] = {
-    Marketplace.EBAY: frozenset(
-        {"put_inventory_item", "create_offer", "publish_offer", "get_offers"}
-    ),
-    Marketplace.ETSY: frozenset(
-        {
-            "create_draft",
-            "get_listing",
-            "upload_image",
-            "update_inventory",
-            "activate",
-            "list_listings",
-            "delete_listing",
-        }
-    ),
-    Marketplace.VINTED: frozenset({"create_items", "item_status"}),
+VINTED_OPERATIONS: frozenset[str] = frozenset({"create_items", "item_status"})
+"""Vinted publishes no OpenAPI document, so no operationIds: these are the simulator's names for
+its CreateItems (``POST /items``) and item status (``GET /items/status``) calls."""
+
+SPEC_DOCUMENTS: dict[Marketplace, str] = {
+    Marketplace.EBAY: "eBay's Sell Inventory, Fulfillment, Taxonomy, Metadata or Notification API",
+    Marketplace.ETSY: "Etsy Open API v3",
 }
-"""Every operation name a fault (and the call log) can refer to, per marketplace."""
+
+
+def official_operation(marketplace: Marketplace, label: str, method: str, url: str) -> str:
+    """The operation a call is logged and matched under: for eBay and Etsy the official
+    operationId, found in the spec by method and path (``POST .../offer`` -> ``createOffer``);
+    for Vinted the simulator's own name ``label``. A route no spec operation matches keeps
+    ``label`` (and no fault rule can name it)."""
+    if marketplace not in SPEC_DOCUMENTS:
+        return label
+    return operation_id(method, url) or label
+
+
+def known_operations(marketplace: Marketplace) -> frozenset[str]:
+    """Every name a fault rule may give: the official operationIds, or Vinted's names."""
+    if marketplace not in SPEC_DOCUMENTS:
+        return VINTED_OPERATIONS
+    return operation_ids(marketplace)
+
+
+def unknown_operation_message(marketplace: Marketplace, operation: str) -> str:
+    known = known_operations(marketplace)
+    where = SPEC_DOCUMENTS.get(marketplace)
+    message = f"unknown operation {operation!r} for {marketplace.value}: " + (
+        f"not an operationId of {where}" if where else f"known: {', '.join(sorted(known))}"
+    )
+    close = get_close_matches(operation, known, n=3, cutoff=0.6)
+    return message + (f"; did you mean {', '.join(close)}?" if close else "")
+
 
 TIMEOUT_DEFAULT_DELAY_MS = 310_000
 """How long a ``timeout`` fault holds the connection by default: longer than any client
@@ -69,7 +89,10 @@ class FaultRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     marketplace: Marketplace
-    operation: str | None = Field(default=None, description="None: every operation.")
+    operation: str | None = Field(
+        default=None,
+        description="The official operationId (eBay, Etsy) or Vinted's name; None: every one.",
+    )
     mode: FaultMode
     status: int | None = None
     retry_after: int | None = Field(default=None, ge=0, le=86_400)
@@ -78,12 +101,8 @@ class FaultRule(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        known = OPERATIONS[self.marketplace]
-        if self.operation is not None and self.operation not in known:
-            raise ValueError(
-                f"unknown operation {self.operation!r} for {self.marketplace.value}; "
-                f"known: {', '.join(sorted(known))}"
-            )
+        if self.operation is not None and self.operation not in known_operations(self.marketplace):
+            raise ValueError(unknown_operation_message(self.marketplace, self.operation))
         allowed = _ALLOWED_STATUS[self.mode]
         if self.status is not None and self.status not in allowed:
             raise ValueError(

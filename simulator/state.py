@@ -11,6 +11,7 @@ from typing import Any
 
 from config.settings import Settings
 from domain.timestamps import format_utc
+from simulator.ebay_access import EbayAccess
 from simulator.faults import FaultBook
 
 DEFAULT_VINTED_ACTIVATION_DELAY_MS = 200
@@ -25,6 +26,7 @@ class EbayOffer:
     marketplace_id: str
     format: str
     body: dict[str, Any]
+    locale: str | None = None  # its Content-Language
     status: str = "UNPUBLISHED"
     listing_id: str | None = None
 
@@ -109,9 +111,14 @@ class SimState:
         self.calls: list[dict[str, Any]] = []
         self.etsy_calls_today = 0
         self.etsy_second = (0, 0)
+        # Etsy OAuth (simulator/etsy_oauth.py): the configured pair counts as minted now;
+        # access tokens issued up to etsy_tokens_expired_at are expired; spent refresh tokens.
+        self.etsy_tokens_since = time.time()
+        self.etsy_tokens_expired_at = 0.0
+        self.etsy_spent_refresh_tokens: set[str] = set()
         self._counters: dict[str, int] = {}
-        # Accepted eBay user tokens: the configured one, plus any the OAuth route mints.
-        self.ebay_tokens: set[str] = {self.settings.ebay_token.get_secret_value()}
+        # eBay tokens (the configured one, any the OAuth route mints) and the request limit.
+        self.ebay_access = EbayAccess(self.settings)
         # Wake every connection a ``timeout`` fault is holding, so tests never wait them out.
         self._release.set()
         self._release = asyncio.Event()
@@ -129,16 +136,9 @@ class SimState:
         except TimeoutError:
             pass
 
-    def issue_ebay_token(self) -> str:
-        token = f"sim-ebay-access-{self.next_id('ebay_token', 1)}"
-        self.ebay_tokens.add(token)
-        return token
-
     def expire_ebay_tokens(self) -> int:
         """Every token issued so far stops working (401 errorId 1001), as when they expire."""
-        expired = len(self.ebay_tokens)
-        self.ebay_tokens.clear()
-        return expired
+        return self.ebay_access.expire_all()
 
     def log_call(self, marketplace: str, operation: str, method: str, path: str) -> dict[str, Any]:
         entry: dict[str, Any] = {

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from stack.addresses import TEMPORAL_UI_PORT, StackConfigError, stack_addresses
 from stack.banner import WORKER_METRICS_PORT, banner
+from stack.marketplace_defaults import with_marketplace_defaults
 from stack.port_holders import describe_holders
 from stack.processes import Supervisor
 from stack.runner import install_stop_signals, run_supervised
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(err.args[0])
 
     child_env = {
-        **environ,
+        **with_marketplace_defaults(environ, addresses.simulator_url),
         **addresses.child_environment(),
         **{secret.variable: secret.value for secret in local_secrets},
         # Children's output goes through a pipe; unbuffered, it shows up as it happens.

@@ -6,6 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+
 from api.problems import ProblemError
 from api.schemas import BatchProvideInputRequest, StartJobRequest
 from api.services.jobs import build_job_input, request_json, start_job_workflow, utcnow
@@ -38,6 +40,14 @@ class BatchService:
         Child IDs are derived from the batch ID, so a retried request (same Idempotency-Key)
         completes a batch whose children were only partly started, and never duplicates one.
         """
+        limits = self.settings.listing_limits()
+        errors = [
+            e
+            for i, job in enumerate(jobs)
+            for e in job.marketplace_limit_errors(limits, ("jobs", i))
+        ]
+        if errors:
+            raise RequestValidationError(errors)  # 422 naming entry, marketplace and field
         request_fingerprint = fingerprint([request_json(job) for job in jobs])
         batch_id = batch_id_for_key(idempotency_key) if idempotency_key else new_batch_id()
         now = utcnow()

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from temporalio.client import WorkflowHandle
 
 from api.problems import ProblemError
@@ -111,6 +112,8 @@ class JobService:
     ) -> tuple[JobView, bool]:
         """Start a job; returns (view, created). A repeated Idempotency-Key returns the job
         (same body) or 422 (another body)."""
+        if errors := request.marketplace_limit_errors(self.settings.listing_limits()):
+            raise RequestValidationError(errors)  # 422 naming marketplace and field
         job_id = job_id_for_key(idempotency_key) if idempotency_key else new_job_id()
         job_input = build_job_input(request, self.settings, job_id=job_id, now=utcnow())
         started = await start_job_workflow(

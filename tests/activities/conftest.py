@@ -9,6 +9,7 @@ import pytest
 
 from activities.registry import create_http_client
 from config.settings import Settings, load_settings
+from tests.activities.ebay_support import ebay_http, wire  # noqa: F401 - fixtures
 from tests.support.simulator import sim, simulator_url  # noqa: F401 - fixtures
 
 
@@ -20,6 +21,8 @@ def settings(simulator_url: str) -> Settings:  # noqa: F811
         ebay_base_url=None,
         etsy_base_url=None,
         vinted_base_url=None,
+        # eBay's token endpoint is eBay's own unless named: name the simulator's.
+        ebay_oauth_url=f"{simulator_url}/ebay/identity/v1/oauth2/token",
         marketplace_http_timeout=2.0,
     )
 

@@ -115,6 +115,9 @@ async def test_auth_fault_is_not_retryable_and_leaks_no_credentials(
         # With a refresh token eBay refreshes once and recovers (tests/activities/
         # test_ebay_activity.py); without one a 401 fails at once.
         settings = settings.model_copy(update={"ebay_refresh_token": None})
+    if marketplace is Marketplace.ETSY:
+        # Likewise Etsy, through the shop's token workflow (tests/worker/test_etsy_tokens.py).
+        settings = settings.model_copy(update={"etsy_refresh_token": None})
     error = await _fail(settings, http, marketplace)
     assert error.type == "MarketplaceAuthError"
     assert error.non_retryable

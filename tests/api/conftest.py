@@ -65,6 +65,8 @@ def keys() -> Keys:
 def api_settings(keys: Keys, simulator_url: str) -> Settings:  # noqa: F811
     return Settings(
         simulator_url=simulator_url,
+        # eBay's token endpoint is eBay's own unless named: name the simulator's.
+        ebay_oauth_url=f"{simulator_url}/ebay/identity/v1/oauth2/token",
         admin_token=ADMIN_TOKEN,
         # Short, so the timeout fault scenarios finish in seconds.
         marketplace_http_timeout=2.0,

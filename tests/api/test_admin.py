@@ -107,7 +107,7 @@ async def test_retry_after_a_marketplace_validation_failure_completes(
     """Seed 002 test_partial_failure_recovery through the API: Etsy rejects once (400, not
     retried), the job fails with eBay and Vinted published; the admin retry finishes Etsy
     only, and each marketplace ends with exactly one live listing."""
-    await sim.add_fault("etsy", "validation", "create_draft", times=1)
+    await sim.add_fault("etsy", "validation", "createDraftListing", times=1)
     body = start_job_body()
     job = (await api.post("/start_job", json=body)).json()
     failed = await api.post(

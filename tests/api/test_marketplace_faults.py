@@ -15,7 +15,7 @@ from tests.api.helpers import PAYMENT
 from tests.factories import start_job_body
 from tests.support.simulator import SimulatorControl
 
-CREATE_OPERATION = {"ebay": "create_offer", "etsy": "create_draft", "vinted": "create_items"}
+CREATE_OPERATION = {"ebay": "createOffer", "etsy": "createDraftListing", "vinted": "create_items"}
 MARKETPLACES = list(CREATE_OPERATION)
 
 
@@ -81,11 +81,11 @@ async def test_auth_failure_fails_fast(
 
 
 async def test_retry_after_is_honoured(api: httpx.AsyncClient, keys: Keys, sim: SimulatorControl):
-    await sim.add_fault("ebay", "rate_limit", "create_offer", retry_after=3)
+    await sim.add_fault("ebay", "rate_limit", "createOffer", retry_after=3)
     view, sku = await run_job(api, keys)
     assert view["status"] == "completed"
     assert view["marketplaces"]["ebay"]["attempts"] == 2
-    calls = await sim.calls("ebay", "create_offer")
+    calls = await sim.calls("ebay", "createOffer")
     limited = next(c for c in calls if c["status"] == 429)
     later = [c for c in calls if c["status"] != 429]
     gap = datetime.fromisoformat(later[0]["at"]) - datetime.fromisoformat(limited["at"])
@@ -105,7 +105,7 @@ async def test_timeouts_are_retried(api: httpx.AsyncClient, keys: Keys, sim: Sim
 async def test_server_errors_are_retried_with_backoff(
     api: httpx.AsyncClient, keys: Keys, sim: SimulatorControl
 ):
-    await sim.add_fault("etsy", "error", "activate", status=503, times=2)
+    await sim.add_fault("etsy", "error", "updateListing", status=503, times=2)
     view, sku = await run_job(api, keys)
     assert view["status"] == "completed"
     assert view["marketplaces"]["etsy"]["attempts"] == 3
@@ -119,7 +119,7 @@ async def test_idempotence_prevents_duplicate_operations(
     answer is lost (ghost write), and the next attempt fails for good, so the job is failed
     although the listing is live. The admin retry finds the published offer, publishes
     nothing again, and the job completes with exactly one eBay listing."""
-    await sim.add_fault("ebay", "ghost_write", "publish_offer")
+    await sim.add_fault("ebay", "ghost_write", "publishOffer")
     request = start_job_body()
     sku = request["input_data"]["sku"]
     job = (await api.post("/start_job", json=request)).json()
@@ -131,10 +131,10 @@ async def test_idempotence_prevents_duplicate_operations(
         )
     )
     for _ in range(100):  # the published-but-500 answer has happened: fail the next lookup
-        if await sim.calls("ebay", "publish_offer"):
+        if await sim.calls("ebay", "publishOffer"):
             break
         await asyncio.sleep(0.05)
-    await sim.add_fault("ebay", "validation", "get_offers")
+    await sim.add_fault("ebay", "validation", "getOffers")
     failed = (await waiting).json()
     assert failed["status"] == "failed", failed
     assert failed["marketplaces"]["ebay"]["status"] == "failed"
@@ -150,7 +150,7 @@ async def test_idempotence_prevents_duplicate_operations(
             break
         await asyncio.sleep(0.1)
     assert done["status"] == "completed"
-    assert len(await sim.calls("ebay", "publish_offer")) == 1, "no second publication"
+    assert len(await sim.calls("ebay", "publishOffer")) == 1, "no second publication"
     [live] = await sim.live_listings("ebay", sku)
     assert done["result"]["ebay"]["listing_id"] == str(live["listingId"])
     await assert_one_live_listing_each(sim, sku, MARKETPLACES)

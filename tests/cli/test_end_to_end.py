@@ -79,7 +79,7 @@ def test_a_csv_batch_is_submitted_paid_and_watched_to_completion(
 def test_watch_exits_1_when_a_marketplace_rejects_the_listing(
     stack: Stack, simulator: str, tmp_path: Path
 ) -> None:
-    fault = {"marketplace": "ebay", "mode": "validation", "operation": "create_offer", "times": 0}
+    fault = {"marketplace": "ebay", "mode": "validation", "operation": "createOffer", "times": 0}
     httpx.post(f"{simulator}/__sim/faults", json=fault).raise_for_status()
     listing = tmp_path / "one.json"
     listing.write_text(json.dumps(listing_body()))

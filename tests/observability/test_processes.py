@@ -30,12 +30,14 @@ WRONG_KEY = os.urandom(32)
 SIGNING_SECRET = "whsec_" + base64.b64encode(SIGNING_KEY).decode()
 ADMIN_TOKEN = "adm-" + secrets.token_urlsafe(24)
 WRONG_TOKEN = "adm-" + secrets.token_urlsafe(24)
+ETSY_USER = str(secrets.randbelow(10**8))
 CREDENTIALS = {
     "EBAY_TOKEN": "ebay-user-" + secrets.token_hex(16),
     "EBAY_CLIENT_SECRET": "ebay-client-" + secrets.token_hex(16),
     "EBAY_REFRESH_TOKEN": "ebay-refresh-" + secrets.token_hex(16),
     "ETSY_API_KEY": f"etsykey{secrets.token_hex(8)}:etsyshared{secrets.token_hex(8)}",
-    "ETSY_ACCESS_TOKEN": f"{secrets.randbelow(10**8)}.etsy-access-{secrets.token_hex(16)}",
+    "ETSY_ACCESS_TOKEN": f"{ETSY_USER}.etsy-access-{secrets.token_hex(16)}",
+    "ETSY_REFRESH_TOKEN": f"{ETSY_USER}.etsy-refresh-{secrets.token_hex(16)}",
     "VINTED_ACCESS_KEY": "vinted-access-" + secrets.token_hex(16),
     "VINTED_SIGNING_KEY": "vinted-signing-" + secrets.token_hex(16),
 }
@@ -48,6 +50,7 @@ SECRETS = [
     *CREDENTIALS.values(),
     *CREDENTIALS["ETSY_API_KEY"].split(":"),
     CREDENTIALS["ETSY_ACCESS_TOKEN"].split(".", 1)[1],
+    CREDENTIALS["ETSY_REFRESH_TOKEN"].split(".", 1)[1],
 ]
 PAYMENT = {"payment_id": "pay_obs", "amount": "45.00", "currency": "EUR"}
 
@@ -97,7 +100,9 @@ def test_no_secret_in_logs_or_history_and_job_lines_carry_job_id(stack: Stack):
     workflow history. Every worker and API line is JSON, and every line about the job has its
     job_id."""
     sim = httpx.Client(base_url=stack.simulator_url, timeout=10)
-    sim.post("/__sim/faults", json={"marketplace": "etsy", "mode": "auth", "times": 1})
+    # Two 401s: the first renews the Etsy token (its shop's token workflow, the refresh token
+    # then in history, sealed), the second fails the job.
+    sim.post("/__sim/faults", json={"marketplace": "etsy", "mode": "auth", "times": 2})
     with httpx.Client(base_url=stack.api_url, timeout=90) as api:
         started = api.post("/start_job", json=start_job_body())
         assert started.status_code == 201, started.text
