@@ -142,6 +142,23 @@ class Settings(BaseSettings):
     vinted_base_url: str | None = None
     vinted_access_key: SecretStr = SecretStr("sim-vinted-access-key")
     vinted_signing_key: SecretStr = SecretStr("sim-vinted-signing-key")
+    # What the seller configures from Vinted's ontologies (GetOntologies): the catalog and
+    # package size every listing without its own ``category`` gets, the brand text for
+    # listings without ``brand`` and the size for those without ``size``. The defaults are
+    # ids of the simulator's ontology (simulator/vinted_ontology.py); a real seller sets
+    # them from GET /api/v1/ontologies. Empty means "none": a listing that needs the value
+    # then fails before any write, naming it.
+    vinted_catalog_id: int | None = Field(default=1206, ge=1)
+    vinted_package_size_id: int | None = Field(default=2, ge=1)
+    vinted_default_brand: str | None = Field(default="Unbranded", min_length=1, max_length=100)
+    vinted_default_size_id: int | None = Field(default=1000, ge=1)
+    # How long a worker keeps Vinted's ontology before fetching it again (seconds).
+    vinted_ontology_ttl: float = Field(default=3600.0, ge=0)
+    # Simulator only: where it sends Vinted's signed item webhooks (CREATE_ITEM_SUCCESS, ...)
+    # and the key it signs them with; unset URL = no webhooks (the real API sends them only
+    # to URLs registered with POST /api/v1/webhooks, which the simulator also serves).
+    vinted_webhook_url: str | None = None
+    vinted_webhook_signing_key: SecretStr = SecretStr("sim-vinted-webhook-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
 
     ebay_rate_limit: float = Field(default=5.0, gt=0)
@@ -151,6 +168,9 @@ class Settings(BaseSettings):
     # Simulator
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8081, ge=1, le=65535)
+    # Requests per second per access key the simulated Vinted answers before it answers 429
+    # (0: no limit). Vinted documents no figure; see README "Vinted assumptions".
+    simulator_vinted_requests_per_second: float = Field(default=10.0, ge=0)
 
     # Observability: logs of every process; the worker's SDK metrics (Prometheus)
     log_format: LogFormat = "json"
@@ -269,13 +289,30 @@ class Settings(BaseSettings):
     def _empty_port_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator(
+        "vinted_catalog_id",
+        "vinted_package_size_id",
+        "vinted_default_brand",
+        "vinted_default_size_id",
+        "vinted_webhook_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_vinted_value_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
     @field_validator("ebay_refresh_token", mode="before")
     @classmethod
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
     @field_validator(
-        "simulator_url", "ebay_base_url", "etsy_base_url", "vinted_base_url", "ebay_oauth_url"
+        "simulator_url",
+        "ebay_base_url",
+        "etsy_base_url",
+        "vinted_base_url",
+        "ebay_oauth_url",
+        "vinted_webhook_url",
     )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

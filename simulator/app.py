@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from config.settings import Settings, load_settings
-from simulator import control, ebay, ebay_oauth, etsy, vinted
+from simulator import control, ebay, ebay_oauth, etsy, vinted, vinted_webhooks
 from simulator.state import SimState
 
 
@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
     )
     app.state.sim = SimState(settings)
-    for module in (ebay, ebay_oauth, etsy, vinted, control):
+    for module in (ebay, ebay_oauth, etsy, vinted, vinted_webhooks, control):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)

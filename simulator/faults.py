@@ -26,7 +26,16 @@ OPERATIONS: dict[Marketplace, frozenset[str]] = {
             "delete_listing",
         }
     ),
-    Marketplace.VINTED: frozenset({"create_items", "item_status"}),
+    Marketplace.VINTED: frozenset(
+        {
+            "create_items",
+            "list_items",
+            "item_status",
+            "get_ontologies",
+            "create_webhook",
+            "list_webhooks",
+        }
+    ),
 }
 """Every operation name a fault (and the call log) can refer to, per marketplace."""
 
