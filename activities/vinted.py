@@ -11,7 +11,9 @@ So the activity
    samicodesit/quick-vint-api ``findByReference``) before any create. This also recovers a
    202 that was lost (a worker crash before the heartbeat reached the server, a timeout or a
    500 after the write, an admin retry of a failed job);
-3. creates the item only when neither finds it, then polls GetItemStatus by id.
+3. creates the item only when neither finds it, after resolving its ontology ids (a field
+   Vinted needs that cannot be determined is a non-retryable error naming it, before any
+   write), then polls GetItemStatus by id.
 
 Recovery uses listing rather than the ``CREATE_ITEM_*`` webhook: listing is a read the
 activity makes when it needs it, with sources for the path and fields, while a webhook
@@ -131,11 +133,10 @@ class VintedActivities:
         item_id = _heartbeated_item_id(activity.info().heartbeat_details)
         reused = item_id is not None
         if item_id is None:
-            body = await self._item(request.listing, reference)
             item_id = await self._find(reference)
             reused = item_id is not None
-            if item_id is None:
-                item_id = await self._create(body)
+        if item_id is None:
+            item_id = await self._create(await self._item(request.listing, reference))
         activity.heartbeat({"reference": reference, "item_id": item_id})
         status = await self._wait_until_processed(item_id, reference, started)
         activity.logger.info("vinted reference=%s active as %s", reference, item_id)

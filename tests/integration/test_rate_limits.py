@@ -16,9 +16,10 @@ from tests.integration.processes import running_stack
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
 JOBS = 16
-# Each activity starts by looking its listing up, which answers 404 for a new SKU (later status
-# polls of the same item answer 200): eBay's offers by SKU, Vinted's item by reference.
-FIRST_CALL = {"ebay": "get_offers", "vinted": "item_status"}
+# Each activity starts by looking its listing up, once per activity: eBay's offers by SKU
+# (404 for a new SKU; later calls of the same name answer 200), Vinted's items listed to find
+# its reference (GetItems, one page for a new seller).
+FIRST_CALL = {"ebay": ("get_offers", 404), "vinted": ("list_items", 200)}
 LIMITS = {"ebay": 5.0, "vinted": 2.0}
 
 
@@ -67,13 +68,13 @@ def test_a_burst_of_jobs_never_exceeds_the_marketplace_rate_limits(tmp_path: Pat
         calls = httpx.get(f"{stack.simulator_url}/__sim/calls").json()
 
     assert statuses == ["completed"] * JOBS
-    for marketplace, operation in FIRST_CALL.items():
+    for marketplace, (operation, status) in FIRST_CALL.items():
         starts = [
             datetime.fromisoformat(c["at"])
             for c in calls
             if c["marketplace"] == marketplace
             and c["operation"] == operation
-            and c["status"] == 404
+            and c["status"] == status
         ]
         assert len(starts) == JOBS, f"{marketplace}: one lookup per job"
         limit = LIMITS[marketplace]
