@@ -186,6 +186,7 @@ class VintedActivities:
         response = await self.api.create_item(body)
         results = json_object(response).get("items") or []
         result = results[0] if results and isinstance(results[0], dict) else {}
+        # ASSUMPTION: an entry may say ``accepted: false`` with a reason (marketplaces.md, 3p).
         if result.get("accepted") is False or not result.get("item_id"):
             raise marketplace_error(
                 MARKETPLACE,

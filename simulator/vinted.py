@@ -105,7 +105,9 @@ def item_schema_problems(item: Any) -> list[str]:
 
 
 def _async_failure(item: dict[str, Any]) -> str | None:
-    """Why Vinted fails an accepted item (status FAILED, CREATE_ITEM_FAILURE), or None."""
+    """Why Vinted fails an accepted item (status FAILED, CREATE_ITEM_FAILURE), or None.
+
+    ASSUMPTION: a price under 1 (quick-vint-api ``validateItemInput``) fails after the 202."""
     if Decimal(str(item["price"])) < VINTED_MINIMUM_PRICE:
         return f"price is below the minimum of {VINTED_MINIMUM_PRICE}"
     return ontology_failure(item)
@@ -129,7 +131,11 @@ def item_view(item: VintedItem, now: float, *, full: bool = True) -> dict[str, A
 @surface.operation("create_items")
 async def create_items(request: Request) -> Response:
     """CreateItems: 400 when any item breaks the schema (nothing is created); 422 when the
-    batch needs more free slots than are left; else 202 and one new item per entry."""
+    batch needs more free slots than are left; else 202 and one new item per entry.
+
+    ASSUMPTIONS: a schema error refuses the whole request with 400 (sources give the schema,
+    not the status); the slot refusal is 422 ``insufficient_slots`` (the docs say only that
+    the whole request is rejected)."""
     sim = sim_state(request)
     body = await read_json(request)
     items = body.get("items") if isinstance(body, dict) else None

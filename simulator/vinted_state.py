@@ -62,6 +62,7 @@ class VintedItem:
 
     @property
     def url(self) -> str:
+        """ASSUMPTION: the form of the public URL (the id in it is not the VPI UUID)."""
         return f"https://www.vinted.com/items/{self.public_id}"
 
 
