@@ -35,9 +35,7 @@ from temporalio import activity
 from activities.http_errors import (
     MARKETPLACE_UNAVAILABLE,
     MARKETPLACE_VALIDATION_ERROR,
-    error_for_response,
     marketplace_error,
-    parse_retry_after,
 )
 from activities.vinted_api import ITEMS_PAGE_SIZE, MARKETPLACE, VintedApi, json_object
 from activities.vinted_ontology import (
@@ -203,39 +201,31 @@ class VintedActivities:
     async def _wait_until_processed(
         self, item_id: str, reference: str, started: float
     ) -> dict[str, Any]:
-        """Poll GetItemStatus until ACTIVE (returned) or FAILED (non-retryable); a 429 waits
-        its Retry-After; at the end of this attempt's budget, a retryable error."""
+        """Poll GetItemStatus until ACTIVE (returned) or FAILED (non-retryable); at the end of
+        this attempt's budget, a retryable error (a 429 waits in ``VintedApi``)."""
         deadline = started + self._poll_budget()
         delay = POLL_FIRST_SECONDS
         while True:
-            response = await self.api.item_status(item_id)
-            wait = delay
-            if response.status_code == 429:
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
-                wait = max(delay, retry_after.total_seconds() if retry_after else 1.0)
-                if time.monotonic() + wait > deadline:
-                    raise error_for_response(MARKETPLACE, "item_status", response)
-            else:
-                status = json_object(response)
-                if status.get("status") == ACTIVE:
-                    return status
-                if status.get("status") == FAILED:
-                    self.ontologies.invalidate()  # our ids may be what Vinted refused
-                    raise marketplace_error(
-                        MARKETPLACE,
-                        "item_status",
-                        MARKETPLACE_VALIDATION_ERROR,
-                        f"item {item_id} failed: {_reasons(status)}",
-                    )
-                if time.monotonic() + wait > deadline:
-                    raise marketplace_error(
-                        MARKETPLACE,
-                        "item_status",
-                        MARKETPLACE_UNAVAILABLE,
-                        f"item {item_id} still {status.get('status')}; will check again",
-                    )
+            status = await self.api.item_status(item_id)
+            if status.get("status") == ACTIVE:
+                return status
+            if status.get("status") == FAILED:
+                self.ontologies.invalidate()  # our ids may be what Vinted refused
+                raise marketplace_error(
+                    MARKETPLACE,
+                    "item_status",
+                    MARKETPLACE_VALIDATION_ERROR,
+                    f"item {item_id} failed: {_reasons(status)}",
+                )
+            if time.monotonic() + delay > deadline:
+                raise marketplace_error(
+                    MARKETPLACE,
+                    "item_status",
+                    MARKETPLACE_UNAVAILABLE,
+                    f"item {item_id} still {status.get('status')}; will check again",
+                )
             activity.heartbeat({"reference": reference, "item_id": item_id})
-            await asyncio.sleep(wait)
+            await asyncio.sleep(delay)
             delay = min(delay * 2, POLL_MAX_SECONDS)
 
     def _poll_budget(self) -> float:

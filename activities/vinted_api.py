@@ -8,6 +8,7 @@ with its source. Paths are relative to ``VINTED_BASE_URL`` (production
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -16,11 +17,17 @@ from typing import Any
 
 import httpx
 
-from activities.http_errors import send
+from activities.http_errors import error_for_response, parse_retry_after, send
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 
 MARKETPLACE = Marketplace.VINTED
+
+RATE_LIMIT_WAITS = 3
+"""A 429 means the request was not processed: each call waits out ``Retry-After`` (at most
+``RATE_LIMIT_MAX_WAIT`` seconds) and sends again up to this many times before it raises
+RateLimited for the retry policy. Vinted documents no rate (README "Vinted assumptions")."""
+RATE_LIMIT_MAX_WAIT = 5.0
 
 ITEMS_PAGE_SIZE = 250
 """GetItems page size: samicodesit/quick-vint-api ``findByReference`` pages with
@@ -69,11 +76,10 @@ class VintedApi:
         """CreateItems ``POST /items {"items": [item]}``; 202 means accepted, not live."""
         return await self._call("create_items", "POST", "/items", body={"items": [item]})
 
-    async def item_status(self, item_id: str) -> httpx.Response:
+    async def item_status(self, item_id: str) -> dict[str, Any]:
         """GetItemStatus ``GET /items/{item_id}/status`` by Vinted's UUID (quick-vint-api
-        ``getItemStatus``; claude-ebay-prompts-etc ``item_status``). A 429 is returned, not
-        raised, so a poll can wait and go on."""
-        return await self._call("item_status", "GET", f"/items/{item_id}/status", expected=(429,))
+        ``getItemStatus``; claude-ebay-prompts-etc ``item_status``)."""
+        return json_object(await self._call("item_status", "GET", f"/items/{item_id}/status"))
 
     async def _call(
         self,
@@ -83,11 +89,30 @@ class VintedApi:
         *,
         body: Any = None,
         params: dict[str, str] | None = None,
-        expected: tuple[int, ...] = (),
     ) -> httpx.Response:
         content = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
+        for _ in range(RATE_LIMIT_WAITS):
+            response = await self._send(operation, method, path, content, params)
+            if response.status_code != 429:
+                return response
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            wait = retry_after.total_seconds() if retry_after else 1.0
+            if wait > RATE_LIMIT_MAX_WAIT:
+                break
+            await asyncio.sleep(wait)
+        raise error_for_response(MARKETPLACE, operation, response)
+
+    async def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        content: bytes,
+        params: dict[str, str] | None,
+    ) -> httpx.Response:
+        """One signed request (signed again each time: the timestamp is in the signature)."""
         headers = {"Accept": "application/json"}
-        if body is not None:
+        if content:
             headers["Content-Type"] = "application/json"
         request = self.http.build_request(
             method, f"{self.base_url}{path}", content=content, params=params, headers=headers
@@ -103,7 +128,7 @@ class VintedApi:
             time.time(),
         )
         return await send(
-            self.http, request, marketplace=MARKETPLACE, operation=operation, expected=expected
+            self.http, request, marketplace=MARKETPLACE, operation=operation, expected=(429,)
         )
 
 

@@ -236,15 +236,37 @@ async def test_still_pending_at_the_end_of_the_attempt_is_retryable(
     assert len((await sim.listings())["vinted"]) == 1
 
 
-async def test_a_rate_limited_status_poll_waits_and_goes_on(
-    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+@pytest.mark.parametrize(
+    ("operation", "answered"), [("list_items", 200), ("create_items", 202), ("item_status", 200)]
+)
+async def test_a_429_waits_its_retry_after_and_goes_on_in_the_same_attempt(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    sim: SimulatorControl,
+    operation: str,
+    answered: int,
 ) -> None:
-    await sim.add_fault("vinted", "rate_limit", "item_status", retry_after=1)
+    """A 429 was not processed: the call is sent again after Retry-After, once, not twice."""
+    await sim.add_fault("vinted", "rate_limit", operation, retry_after=1)
     attempts = _attempts(settings, http)
     result = await attempts.run(publish_request(VINTED))
     assert attempts.attempt == 1
-    assert ("item_status", 429) in await _operations(sim)
+    statuses = [status for op, status in await _operations(sim) if op == operation]
+    assert statuses[:2] == [429, answered]
+    assert len((await sim.listings())["vinted"]) == 1
     assert result.listing_id
+
+
+async def test_a_429_that_persists_is_retryable_after_its_retry_after(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    await sim.add_fault("vinted", "rate_limit", "list_items", retry_after=2, times=None)
+    with pytest.raises(ApplicationError) as failure:
+        await _attempts(settings, http).run(publish_request(VINTED))
+    assert failure.value.type == "RateLimited"
+    assert not failure.value.non_retryable
+    assert failure.value.next_retry_delay == timedelta(seconds=2)
+    assert len(await sim.calls("vinted", "list_items")) == 3
 
 
 async def test_no_free_slots_is_a_validation_error(
