@@ -177,6 +177,23 @@ class Settings(BaseSettings):
     vinted_base_url: str | None = None
     vinted_access_key: SecretStr = SecretStr("sim-vinted-access-key")
     vinted_signing_key: SecretStr = SecretStr("sim-vinted-signing-key")
+    # What the seller configures from Vinted's ontologies (GetOntologies): the catalog and
+    # package size every listing without its own ``category`` gets, the brand text for
+    # listings without ``brand`` and the size for those without ``size``. The defaults are
+    # ids of the simulator's ontology (simulator/vinted_ontology.py); a real seller sets
+    # them from GET /api/v1/ontologies. Empty means "none": a listing that needs the value
+    # then fails before any write, naming it.
+    vinted_catalog_id: int | None = Field(default=1206, ge=1)
+    vinted_package_size_id: int | None = Field(default=2, ge=1)
+    vinted_default_brand: str | None = Field(default="Unbranded", min_length=1, max_length=100)
+    vinted_default_size_id: int | None = Field(default=1000, ge=1)
+    # How long a worker keeps Vinted's ontology before fetching it again (seconds).
+    vinted_ontology_ttl: float = Field(default=3600.0, ge=0)
+    # Simulator only: where it sends Vinted's signed item webhooks (CREATE_ITEM_SUCCESS, ...)
+    # and the key it signs them with; unset URL = no webhooks (the real API sends them only
+    # to URLs registered with POST /api/v1/webhooks, which the simulator also serves).
+    vinted_webhook_url: str | None = None
+    vinted_webhook_signing_key: SecretStr = SecretStr("sim-vinted-webhook-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
 
     # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy).
@@ -203,6 +220,9 @@ class Settings(BaseSettings):
     # Requests per second the simulated Etsy allows the API key before answering 429: Etsy's
     # default for a new app (etsy/open-api#46, #198; developers.etsy.com rate-limits page).
     simulator_etsy_limit_per_second: int = Field(default=10, ge=1, le=100_000)
+    # Requests per second per access key the simulated Vinted answers before it answers 429
+    # (0: no limit). Vinted documents no figure; see README "Vinted assumptions".
+    simulator_vinted_requests_per_second: float = Field(default=10.0, ge=0)
 
     # Observability: logs of every process; the worker's SDK metrics (Prometheus)
     log_format: LogFormat = "json"
@@ -321,6 +341,18 @@ class Settings(BaseSettings):
     def _empty_port_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator(
+        "vinted_catalog_id",
+        "vinted_package_size_id",
+        "vinted_default_brand",
+        "vinted_default_size_id",
+        "vinted_webhook_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_vinted_value_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
     @field_validator("ebay_refresh_token", "etsy_refresh_token", mode="before")
     @classmethod
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
@@ -345,6 +377,7 @@ class Settings(BaseSettings):
         "vinted_base_url",
         "ebay_oauth_url",
         "etsy_oauth_url",
+        "vinted_webhook_url",
     )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

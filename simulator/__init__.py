@@ -11,8 +11,9 @@ Surface (``python -m simulator`` serves it on SIMULATOR_HOST:SIMULATOR_PORT):
 - Etsy ``/etsy/v3/application``: create draft, ``GET listings/{id}``, upload image
   (multipart ``image`` file, or ``image_url`` as form/JSON field), ``PUT`` inventory,
   ``PATCH`` state, list shop listings, delete (module ``simulator.etsy``).
-- Vinted ``/vinted/api/v1``: signed ``POST items``, ``GET items/status?reference=|item_id=``
-  (module ``simulator.vinted``).
+- Vinted ``/vinted/api/v1``: signed ``POST items``, ``GET items``, ``GET items/{id}/status``,
+  ``GET ontologies`` (module ``simulator.vinted``), ``POST|GET webhooks`` and the signed item
+  webhooks it sends (``simulator.vinted_webhooks``).
 - Control ``/__sim``: listings, faults, latency, config (Vinted activation delay and slots),
   reset, calls (module ``simulator.control``). Faults and the call log name eBay and Etsy
   operations by their official operationId, found in ``specs/`` by ``simulator.spec``.

@@ -13,9 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from domain.marketplaces import Marketplace
 from simulator.spec import operation_id, operation_ids
 
-VINTED_OPERATIONS: frozenset[str] = frozenset({"create_items", "item_status"})
+VINTED_OPERATIONS: frozenset[str] = frozenset(
+    {"create_items", "list_items", "item_status", "get_ontologies", "create_webhook", "list_webhooks"}
+)
 """Vinted publishes no OpenAPI document, so no operationIds: these are the simulator's names for
-its CreateItems (``POST /items``) and item status (``GET /items/status``) calls."""
+its calls (CreateItems, GetItems, item status by id, GetOntologies, webhooks), README "Vinted
+assumptions"."""
 
 SPEC_DOCUMENTS: dict[Marketplace, str] = {
     Marketplace.EBAY: "eBay's Sell Inventory, Fulfillment, Taxonomy, Metadata or Notification API",

@@ -13,6 +13,7 @@ from config.settings import Settings
 from domain.timestamps import format_utc
 from simulator.ebay_access import EbayAccess
 from simulator.faults import FaultBook
+from simulator.vinted_state import VintedState
 
 DEFAULT_VINTED_ACTIVATION_DELAY_MS = 200
 DEFAULT_VINTED_SLOTS = 500
@@ -66,24 +67,6 @@ class EtsyListing:
 
 
 @dataclass
-class VintedItem:
-    item_id: int
-    reference: str
-    fields: dict[str, Any]
-    ready_at: float
-    failure: str | None = None
-
-    def status(self, now: float) -> str:
-        if now < self.ready_at:
-            return "pending"
-        return "failed" if self.failure else "active"
-
-    @property
-    def url(self) -> str:
-        return f"https://www.vinted.com/items/{self.item_id}"
-
-
-@dataclass
 class SimConfig:
     """Tunables set through ``POST /__sim/config``; reset restores the defaults."""
 
@@ -104,7 +87,7 @@ class SimState:
         self.ebay_inventory: dict[str, dict[str, Any]] = {}
         self.ebay_offers: dict[str, EbayOffer] = {}
         self.etsy_listings: dict[int, EtsyListing] = {}
-        self.vinted_items: dict[str, VintedItem] = {}
+        self.vinted = VintedState.fresh(self.settings)
         self.faults.clear()
         self.latency_ms = 0
         self.config = SimConfig()
@@ -179,13 +162,5 @@ class SimState:
                 }
                 for item in self.etsy_listings.values()
             ],
-            "vinted": [
-                {
-                    "item_id": item.item_id,
-                    "reference": item.reference,
-                    "status": item.status(now),
-                    "title": item.fields.get("title"),
-                }
-                for item in self.vinted_items.values()
-            ],
+            "vinted": self.vinted.listings_view(now),
         }

@@ -1,9 +1,29 @@
-"""Simulated Vinted Pro Integrations API: signed requests, asynchronous item creation, status."""
+"""Simulated Vinted Pro Integrations items API: CreateItems, GetItems, GetItemStatus, ontologies.
+
+Vinted publishes no OpenAPI document; each rule below names its source, and README
+"Vinted assumptions" lists them all. The main ones:
+- ``POST /api/v1/items {"items": [...]}`` (at most 100) answers 202 with one entry per item
+  (``item_id`` a UUID, ``item_reference``); the outcome comes later (GetItemStatus, webhooks):
+  anicolao/vintage ``VINTED_INTEGRATION.md`` (api.yml v0.355.1), samicodesit/quick-vint-api
+  ``items.ts`` (api.yml v0.360.0).
+- The item schema: ``item_reference`` (at most 64 characters, quick-vint-api), ``is_draft``,
+  ``brand`` text, ``catalog_id``, ``package_size_id``, ``currency`` (EUR or GBP), ``price``,
+  ``title`` (5-100), ``description`` (5-2000), ``photo_urls`` (at least one, https):
+  anicolao/vintage and quick-vint-api; tonyyang0504/platform-mcp ``vinted_pro.json`` lists
+  the same required fields.
+- ``item_reference`` is NOT an idempotency key: anicolao/vintage ("Do not assume
+  item_reference is a provider idempotency key"). Posting the same reference twice makes two
+  items, so a lost 202 that is blindly re-sent duplicates the item.
+- ``GET /api/v1/items?limit=&after_item_id=`` lists the items created through the API (ids,
+  references, status): anicolao/vintage; paging as in quick-vint-api ``findByReference``
+  (``limit=250``) and claude-ebay-prompts-etc ``list_items``.
+- ``GET /api/v1/items/{item_id}/status``: quick-vint-api ``getItemStatus`` (``ACTIVE``).
+- A CreateItems request needing more free slots than are left is rejected in full:
+  pro-docs.svc.vinted.com "Slot system" (500 slots to start).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,111 +31,111 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from domain.marketplaces import Marketplace
 from simulator.errors import vinted_error
-from simulator.pipeline import MarketplaceSurface, read_json, sim_state
-from simulator.state import VINTED_MINIMUM_PRICE, SimState, VintedItem
+from simulator.pipeline import read_json, sim_state
+from simulator.state import VINTED_MINIMUM_PRICE
+from simulator.vinted_auth import PREFIX, surface
+from simulator.vinted_ontology import ontology_document, ontology_failure
+from simulator.vinted_state import VintedItem
+from simulator.vinted_webhooks import schedule_item_events
 
-PREFIX = "/vinted/api/v1"
-MAX_CLOCK_SKEW_SECONDS = 300
 MAX_BATCH = 100
-REQUIRED_ITEM_FIELDS = ("reference", "title", "description", "price", "currency")
+MAX_PAGE = 250
+"""ASSUMPTION: the largest ``limit`` GetItems takes (quick-vint-api pages with 250)."""
 
+API_STATUS = {"pending": "IN_PROGRESS", "active": "ACTIVE", "failed": "FAILED"}
+"""ASSUMPTION: item statuses. ``ACTIVE``: quick-vint-api ``reconcile.ts``; ``IN_PROGRESS``:
+platform-mcp ``vinted_pro.json`` (an item "still IN_PROGRESS"); ``FAILED`` is ours."""
 
-def expected_signature(
-    signing_key: str, t: str, method: str, target: str, access_key: str, body: bytes
-) -> str:
-    """hex HMAC-SHA256(signing_key, "<t>.<METHOD>.<path?query>.<access_key>.<body>").
+CURRENCIES = frozenset({"EUR", "GBP"})
+TEXT_LIMITS = {"item_reference": (1, 64), "title": (5, 100), "description": (5, 2000)}
+REQUIRED = (
+    "item_reference",
+    "title",
+    "description",
+    "price",
+    "currency",
+    "catalog_id",
+    "package_size_id",
+    "brand",
+    "photo_urls",
+    "is_draft",
+)
+OPTIONAL = ("size_id", "color_ids", "item_attributes", "status_id")
+"""``status_id`` is deprecated for writes (anicolao/vintage) but still accepted."""
 
-    Written apart from the client's signer on purpose: the simulator plays the other party,
-    so a signing bug on either side shows up as a 401 instead of agreeing with itself.
-    """
-    message = f"{t}.{method}.{target}.{access_key}.".encode() + body
-    return hmac.new(signing_key.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _request_target(request: Request) -> str:
-    """The path and query exactly as the client sent them (what it signed)."""
-    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    query: bytes = request.scope.get("query_string", b"")
-    return (raw_path + (b"?" + query if query else b"")).decode("latin-1")
-
-
-def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | None:
-    access_key = sim.settings.vinted_access_key.get_secret_value()
-    given_key = request.headers.get("x-vpi-access-key", "")
-    if not hmac.compare_digest(given_key.encode(), access_key.encode()):
-        return vinted_error(401, "invalid_access_key", "Unknown X-Vpi-Access-Key")
-    parts = dict(
-        part.split("=", 1)
-        for part in request.headers.get("x-vpi-hmac-sha256", "").split(",")
-        if "=" in part
-    )
-    t, v1 = parts.get("t", ""), parts.get("v1", "")
-    if not t.isdigit() or not v1:
-        return vinted_error(401, "invalid_signature", "X-Vpi-Hmac-Sha256 must be t=<unix>,v1=<hex>")
-    if abs(time.time() - int(t)) > MAX_CLOCK_SKEW_SECONDS:
-        return vinted_error(401, "timestamp_out_of_range", "Signature timestamp is too old or new")
-    expected = expected_signature(
-        sim.settings.vinted_signing_key.get_secret_value(),
-        t,
-        request.method,
-        _request_target(request),
-        access_key,
-        body,
-    )
-    if not hmac.compare_digest(v1.lower().encode(), expected.encode()):
-        return vinted_error(401, "invalid_signature", "Signature does not match")
-    return None
-
-
-surface = MarketplaceSurface(Marketplace.VINTED, _authenticate)
 router = APIRouter(prefix=PREFIX)
 
 
-def _item_problem(item: Any) -> str | None:
+def item_schema_problems(item: Any) -> list[str]:
+    """What the request schema rejects in one item: ``field: reason`` each.
+
+    ASSUMPTION: fields outside the sources' schema are rejected too (stricter than a lenient
+    server could be: the adapter must send only documented fields)."""
     if not isinstance(item, dict):
-        return "item must be an object"
-    missing = [name for name in REQUIRED_ITEM_FIELDS if item.get(name) in (None, "")]
-    if missing:
-        return f"missing fields: {', '.join(missing)}"
-    try:
-        price = Decimal(str(item["price"]))
-    except InvalidOperation:
-        return "price must be a decimal number"
-    if not price.is_finite() or price <= 0:
-        return "price must be greater than 0"
-    photos = item.get("photos")
-    if not isinstance(photos, list) or not photos:
-        return "at least one photo is required"
-    return None
+        return ["item must be an object"]
+    problems = [f"{name}: required" for name in REQUIRED if item.get(name) in (None, "")]
+    problems += [f"{name}: unknown field" for name in item if name not in REQUIRED + OPTIONAL]
+    for name, (low, high) in TEXT_LIMITS.items():
+        value = item.get(name)
+        if value not in (None, "") and not (isinstance(value, str) and low <= len(value) <= high):
+            problems.append(f"{name}: must be {low}-{high} characters")
+    price = item.get("price")
+    if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):
+        problems.append("price: must be a number")
+    if item.get("currency") not in (None, "") and item["currency"] not in CURRENCIES:
+        problems.append(f"currency: must be one of {', '.join(sorted(CURRENCIES))}")
+    for name in ("catalog_id", "package_size_id", "size_id", "status_id"):
+        value = item.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            problems.append(f"{name}: must be an integer")
+    brand = item.get("brand")
+    if brand not in (None, "") and not isinstance(brand, str):
+        problems.append("brand: must be text")
+    photos = item.get("photo_urls")
+    if photos is not None and not (
+        isinstance(photos, list)
+        and photos
+        and all(isinstance(url, str) and url.startswith("https://") for url in photos)
+    ):
+        problems.append("photo_urls: at least one https URL")
+    if item.get("is_draft") is not None and not isinstance(item["is_draft"], bool):
+        problems.append("is_draft: must be a boolean")
+    return problems
 
 
 def _async_failure(item: dict[str, Any]) -> str | None:
-    """Checks Vinted applies after accepting the item; they fail it rather than reject it."""
+    """Why Vinted fails an accepted item (status FAILED, CREATE_ITEM_FAILURE), or None.
+
+    ASSUMPTION: a price under 1 (quick-vint-api ``validateItemInput``) fails after the 202."""
     if Decimal(str(item["price"])) < VINTED_MINIMUM_PRICE:
         return f"price is below the minimum of {VINTED_MINIMUM_PRICE}"
-    return None
+    return ontology_failure(item)
 
 
-def item_view(item: VintedItem, now: float) -> dict[str, Any]:
-    status = item.status(now)
+def item_view(item: VintedItem, now: float, *, full: bool = True) -> dict[str, Any]:
+    status = API_STATUS[item.status(now)]
     view: dict[str, Any] = {
         "item_id": item.item_id,
-        "reference": item.reference,
+        "item_reference": item.reference,
         "status": status,
-        "url": item.url if status == "active" else None,
     }
-    if status == "failed":
-        view["error"] = {"code": "item_rejected", "message": item.failure}
+    if full and status == "ACTIVE":
+        view["url"] = item.url  # ASSUMPTION: the status names the public URL once active
+    if status == "FAILED":
+        view["errors"] = [{"code": "item_rejected", "message": item.failure}]
     return view
 
 
 @router.post("/items")
 @surface.operation("create_items")
 async def create_items(request: Request) -> Response:
-    """CreateItems: 202, each item accepted or not; idempotent by seller ``reference``;
-    a batch that would need more free slots than are left is rejected in full (422)."""
+    """CreateItems: 400 when any item breaks the schema (nothing is created); 422 when the
+    batch needs more free slots than are left; else 202 and one new item per entry.
+
+    ASSUMPTIONS: a schema error refuses the whole request with 400 (sources give the schema,
+    not the status); the slot refusal is 422 ``insufficient_slots`` (the docs say only that
+    the whole request is rejected)."""
     sim = sim_state(request)
     body = await read_json(request)
     items = body.get("items") if isinstance(body, dict) else None
@@ -123,60 +143,67 @@ async def create_items(request: Request) -> Response:
         return vinted_error(400, "invalid_request", "items must be a non-empty array")
     if len(items) > MAX_BATCH:
         return vinted_error(400, "batch_too_large", f"at most {MAX_BATCH} items per request")
+    problems = [
+        f"items[{i}].{p}" for i, item in enumerate(items) for p in item_schema_problems(item)
+    ]
+    if problems:
+        return vinted_error(400, "validation_error", "; ".join(problems))
+    try:
+        for item in items:
+            Decimal(str(item["price"]))
+    except InvalidOperation:
+        return vinted_error(400, "validation_error", "price: must be a number")
     now = time.monotonic()
-    new_refs = {
-        i["reference"]
-        for i in items
-        if isinstance(i, dict) and not _item_problem(i) and i["reference"] not in sim.vinted_items
-    }
-    used = sum(1 for i in sim.vinted_items.values() if i.status(now) != "failed")
-    if used + len(new_refs) > sim.config.vinted_slots:
+    used = sum(1 for i in sim.vinted.items.values() if i.status(now) != "failed")
+    if used + len(items) > sim.config.vinted_slots:
         free = max(0, sim.config.vinted_slots - used)
         return vinted_error(
-            422, "insufficient_slots", f"{len(new_refs)} items need slots; {free} are free"
+            422, "insufficient_slots", f"{len(items)} items need slots; {free} are free"
         )
     delay = sim.config.vinted_activation_delay_ms / 1000
     results: list[dict[str, Any]] = []
     for raw in items:
-        if problem := _item_problem(raw):
-            results.append({"accepted": False, "reference": _reference(raw), "error": problem})
-            continue
-        existing = sim.vinted_items.get(raw["reference"])
-        if existing is None:
-            existing = VintedItem(
-                item_id=sim.next_id("vinted_item", 7_000_000_000),
-                reference=raw["reference"],
-                fields=raw,
-                ready_at=now + delay,
-                failure=_async_failure(raw),
-            )
-            sim.vinted_items[existing.reference] = existing
+        item = sim.vinted.new_item(raw["item_reference"], raw, now + delay, _async_failure(raw))
+        schedule_item_events(sim, item, delay)
         results.append(
-            {"accepted": True, "item_id": existing.item_id, "reference": existing.reference}
+            {"item_id": item.item_id, "item_reference": item.reference, "accepted": True}
         )
     return JSONResponse({"items": results}, status_code=202)
 
 
-def _reference(raw: Any) -> Any:
-    return raw.get("reference") if isinstance(raw, dict) else None
-
-
-@router.get("/items/status")
-@surface.operation("item_status")
-async def item_status(request: Request) -> Response:
-    """GetItemStatus by ``reference`` and/or ``item_id`` (each repeatable); 404 if none found."""
+@router.get("/items")
+@surface.operation("list_items")
+async def list_items(request: Request) -> Response:
+    """GetItems: the seller's API items in creation order, ``limit`` at a time after
+    ``after_item_id``."""
     sim = sim_state(request)
-    references = request.query_params.getlist("reference")
-    ids = request.query_params.getlist("item_id")
-    if not references and not ids:
-        return vinted_error(400, "invalid_request", "give reference or item_id")
-    wanted_ids = {int(i) for i in ids if i.isdigit()}
+    raw_limit = request.query_params.get("limit", str(MAX_PAGE))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+        return vinted_error(400, "invalid_request", f"limit must be 1-{MAX_PAGE}")
+    items = list(sim.vinted.items.values())
+    after = request.query_params.get("after_item_id")
+    if after is not None:
+        ids = [item.item_id for item in items]
+        if after not in ids:
+            return vinted_error(400, "invalid_request", "after_item_id is not a known item")
+        items = items[ids.index(after) + 1 :]
     now = time.monotonic()
-    found = [
-        item_view(item, now)
-        for item in sim.vinted_items.values()
-        if item.reference in references or item.item_id in wanted_ids
-    ]
-    if not found:
-        return vinted_error(404, "not_found", "no item matches")
-    return JSONResponse({"items": found})
+    page = items[: int(raw_limit)]
+    return JSONResponse({"items": [item_view(item, now, full=False) for item in page]})
+
+
+@router.get("/items/{item_id}/status")
+@surface.operation("item_status")
+async def item_status(request: Request, item_id: str) -> Response:
+    """GetItemStatus of one item by its UUID; 404 for an id Vinted does not know."""
+    item = sim_state(request).vinted.items.get(item_id)
+    if item is None:
+        return vinted_error(404, "not_found", "item not found")
+    return JSONResponse(item_view(item, time.monotonic()))
+
+
+@router.get("/ontologies")
+@surface.operation("get_ontologies")
+async def get_ontologies(request: Request) -> Response:
+    """GetOntologies: catalogs, sizes, package sizes and attributes (simulator/vinted_ontology)."""
+    return JSONResponse(ontology_document())

@@ -22,7 +22,7 @@ MARKETPLACES = list(Marketplace)
 FIRST_OPERATION = {
     Marketplace.EBAY: "get_offers",
     Marketplace.ETSY: "list_listings",
-    Marketplace.VINTED: "item_status",
+    Marketplace.VINTED: "list_items",
 }
 MARKETPLACE_TEXT = {
     Marketplace.EBAY: "25001",

@@ -1,0 +1,136 @@
+"""What the simulated Vinted remembers: items by their UUID, webhooks, the request window."""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from config.settings import Settings
+
+ITEM_EVENT_TYPES = ("CREATE_ITEM_SUCCESS", "CREATE_ITEM_FAILURE")
+"""The webhook events the simulator sends (it has no update, delete or sale routes yet)."""
+
+WEBHOOK_EVENT_TYPES = frozenset(
+    {
+        "CREATE_ITEM_SUCCESS",
+        "CREATE_ITEM_FAILURE",
+        "UPDATE_ITEM_SUCCESS",
+        "UPDATE_ITEM_FAILURE",
+        "DELETE_ITEM_SUCCESS",
+        "DELETE_ITEM_FAILURE",
+        "ITEM_PUBLISHED",
+        "ITEM_UPDATED",
+        "ITEM_DRAFT_UPDATED",
+        "ITEM_REUPLOADED",
+        "ITEM_DELETED",
+        "ITEM_SOLD",
+        "ORDER_CREATED",
+        "ORDER_CANCELLED",
+        "CANCEL_ORDER_FAILURE",
+        "SHIPMENT_LABEL_CREATED",
+        "VINTED_AUTHENTICATION_ERROR",
+    }
+)
+"""Event types a webhook may subscribe to: ``WEBHOOK_EVENTS`` in rfair404/claude-ebay-prompts-etc
+``lib/vinted_client.py``."""
+
+
+@dataclass
+class VintedItem:
+    """One item created through CreateItems.
+
+    ``item_id`` is a UUID string: samicodesit/quick-vint-api ``items.ts`` refuses any other
+    form (``/^[0-9a-f-]{36}$/``) and tonyyang0504/platform-mcp ``vinted_pro.json`` calls it
+    "the VPI item_id (uuid)". ``public_id`` is the number in the public item URL, which
+    anicolao/vintage ``VINTED_INTEGRATION.md`` says differs from the VPI UUID.
+    """
+
+    item_id: str
+    public_id: int
+    reference: str
+    fields: dict[str, Any]
+    ready_at: float
+    failure: str | None = None
+
+    def status(self, now: float) -> str:
+        """``pending``, ``active`` or ``failed`` (the control view's words)."""
+        if now < self.ready_at:
+            return "pending"
+        return "failed" if self.failure else "active"
+
+    @property
+    def url(self) -> str:
+        """ASSUMPTION: the form of the public URL (the id in it is not the VPI UUID)."""
+        return f"https://www.vinted.com/items/{self.public_id}"
+
+
+@dataclass
+class VintedWebhook:
+    """A registered webhook: where events go and the key they are signed with."""
+
+    webhook_id: str
+    url: str
+    event_types: frozenset[str]
+    signing_key: str
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.webhook_id,
+            "url": self.url,
+            "event_types": sorted(self.event_types),
+        }
+
+
+@dataclass
+class VintedState:
+    items: dict[str, VintedItem] = field(default_factory=dict)
+    webhooks: dict[str, VintedWebhook] = field(default_factory=dict)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    request_times: deque[float] = field(default_factory=deque)
+    next_public_id: int = 7_000_000_000
+
+    @classmethod
+    def fresh(cls, settings: Settings) -> VintedState:
+        """Empty, with the webhook ``VINTED_WEBHOOK_URL`` names (if any) registered."""
+        state = cls()
+        if settings.vinted_webhook_url:
+            state.register_webhook(
+                settings.vinted_webhook_url,
+                frozenset(ITEM_EVENT_TYPES),
+                settings.vinted_webhook_signing_key.get_secret_value(),
+            )
+        return state
+
+    def register_webhook(
+        self, url: str, event_types: frozenset[str], signing_key: str
+    ) -> VintedWebhook:
+        webhook = VintedWebhook(str(uuid.uuid4()), url, event_types, signing_key)
+        self.webhooks[webhook.webhook_id] = webhook
+        return webhook
+
+    def new_item(
+        self, reference: str, fields: dict[str, Any], ready_at: float, failure: str | None
+    ) -> VintedItem:
+        self.next_public_id += 1
+        item = VintedItem(str(uuid.uuid4()), self.next_public_id, reference, fields, ready_at)
+        item.failure = failure
+        self.items[item.item_id] = item
+        return item
+
+    def listings_view(self, now: float) -> list[dict[str, Any]]:
+        """``/__sim/listings``: each item with its reference, id, state and ontology ids."""
+        return [
+            {
+                "item_id": item.item_id,
+                "reference": item.reference,
+                "status": item.status(now),
+                "title": item.fields.get("title"),
+                **{
+                    name: item.fields.get(name)
+                    for name in ("catalog_id", "package_size_id", "size_id", "brand")
+                },
+            }
+            for item in self.items.values()
+        ]

@@ -1,0 +1,150 @@
+"""Vinted's webhooks in the simulator: registration, and the signed item events it sends.
+
+Sources (README "Vinted assumptions"):
+- Registration ``POST /api/v1/webhooks {"event_types": [...], "url": ...}``: Vinted's own
+  example (pro-docs.svc.vinted.com, "Registering a webhook example", v0.173.2). Its response
+  "carries the webhook's own signing_key" (rfair404/claude-ebay-prompts-etc
+  ``lib/vinted_client.py``); the other fields of that response are ASSUMED.
+- Signature ``X-Vpi-Webhook-Hmac-Sha256: t=<unix>,v1=<hex HMAC-SHA256(webhook signing key,
+  "<t>.<raw body>")>``: ``verify_webhook`` in claude-ebay-prompts-etc and
+  ``verifyVintedWebhook`` in samicodesit/quick-vint-api ``signing.ts`` (both with a 300 s
+  replay window).
+- Envelope ``{"webhook_id", "event_type", "event_data"}``: quick-vint-api ``webhooks.ts``
+  (and its contract test against api.yml v0.360.0). ASSUMED: ``event_data`` of the
+  ``CREATE_ITEM_*`` events carries ``item_id``, ``item_reference`` and, on failure,
+  ``errors``; marketplaces.md (3p) says event data carries the seller reference.
+
+Off by default: events go only to webhooks registered through the API or named by
+``VINTED_WEBHOOK_URL`` (signed with ``VINTED_WEBHOOK_SIGNING_KEY``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from domain.timestamps import format_utc
+from simulator.errors import vinted_error
+from simulator.pipeline import read_json, sim_state
+from simulator.state import SimState
+from simulator.vinted_auth import PREFIX, surface
+from simulator.vinted_state import WEBHOOK_EVENT_TYPES, VintedItem, VintedWebhook
+
+SIGNATURE_HEADER = "X-Vpi-Webhook-Hmac-Sha256"
+DELIVERY_TIMEOUT_SECONDS = 5.0
+
+router = APIRouter()
+_pending: set[asyncio.Task[None]] = set()
+
+
+def webhook_signature(signing_key: str, body: bytes, now: float) -> str:
+    """``t=<unix>,v1=<hex HMAC-SHA256(signing_key, "<t>." + body)>``."""
+    t = str(int(now))
+    v1 = hmac.new(signing_key.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={v1}"
+
+
+def item_event(webhook: VintedWebhook, item: VintedItem) -> tuple[str, dict[str, Any]]:
+    """The event an item's outcome produces, and the body sent to ``webhook``."""
+    event_type = "CREATE_ITEM_FAILURE" if item.failure else "CREATE_ITEM_SUCCESS"
+    data: dict[str, Any] = {"item_id": item.item_id, "item_reference": item.reference}
+    if item.failure:
+        data["errors"] = [{"code": "item_rejected", "message": item.failure}]
+    return event_type, {
+        "webhook_id": webhook.webhook_id,
+        "event_type": event_type,
+        "event_data": data,
+    }
+
+
+def schedule_item_events(sim: SimState, item: VintedItem, delay_seconds: float) -> None:
+    """Once ``item`` is processed, send its ``CREATE_ITEM_*`` event to every webhook that
+    subscribed to it (nothing when none is registered; nothing after a reset)."""
+    if not sim.vinted.webhooks:
+        return
+    task = asyncio.create_task(_deliver_later(sim, item, delay_seconds))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+async def _deliver_later(sim: SimState, item: VintedItem, delay_seconds: float) -> None:
+    await sim.hold(delay_seconds)
+    vinted = sim.vinted
+    if vinted.items.get(item.item_id) is not item:
+        return  # the simulator was reset meanwhile
+    for webhook in list(vinted.webhooks.values()):
+        event_type, event = item_event(webhook, item)
+        if event_type in webhook.event_types:
+            vinted.deliveries.append(await _deliver(webhook, event_type, item, event))
+
+
+async def _deliver(
+    webhook: VintedWebhook, event_type: str, item: VintedItem, event: dict[str, Any]
+) -> dict[str, Any]:
+    body = json.dumps(event, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: webhook_signature(webhook.signing_key, body, time.time()),
+    }
+    record: dict[str, Any] = {
+        "at": format_utc(datetime.now(UTC)),
+        "webhook_id": webhook.webhook_id,
+        "url": webhook.url,
+        "event_type": event_type,
+        "item_id": item.item_id,
+        "item_reference": item.reference,
+        "status": None,
+        "error": None,
+    }
+    try:
+        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as http:
+            record["status"] = (
+                await http.post(webhook.url, content=body, headers=headers)
+            ).status_code
+    except httpx.HTTPError as err:
+        record["error"] = f"{type(err).__name__}: {err}"
+    return record
+
+
+@router.post(f"{PREFIX}/webhooks")
+@surface.operation("create_webhook")
+async def create_webhook(request: Request) -> Response:
+    """Register ``url`` for ``event_types``; the answer holds the key events are signed with."""
+    body = await read_json(request)
+    url = body.get("url") if isinstance(body, dict) else None
+    event_types = body.get("event_types") if isinstance(body, dict) else None
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return vinted_error(400, "invalid_request", "url must be an http(s) URL")
+    if not isinstance(event_types, list) or not event_types:
+        return vinted_error(400, "invalid_request", "event_types must be a non-empty array")
+    unknown = sorted({str(e) for e in event_types} - WEBHOOK_EVENT_TYPES)
+    if unknown:
+        return vinted_error(400, "invalid_request", f"unknown event types: {', '.join(unknown)}")
+    webhook = sim_state(request).vinted.register_webhook(
+        url, frozenset(event_types), secrets.token_hex(32)
+    )
+    return JSONResponse({**webhook.view(), "signing_key": webhook.signing_key}, status_code=201)
+
+
+@router.get(f"{PREFIX}/webhooks")
+@surface.operation("list_webhooks")
+async def list_webhooks(request: Request) -> Response:
+    return JSONResponse(
+        {"webhooks": [w.view() for w in sim_state(request).vinted.webhooks.values()]}
+    )
+
+
+@router.get("/__sim/vinted/webhook_deliveries", tags=["simulator control"])
+async def webhook_deliveries(request: Request) -> list[dict[str, Any]]:
+    """Test control: every webhook delivery the simulated Vinted attempted, oldest first."""
+    return sim_state(request).vinted.deliveries
