@@ -14,7 +14,14 @@ from domain.marketplaces import Marketplace
 from simulator.spec import operation_id, operation_ids
 
 VINTED_OPERATIONS: frozenset[str] = frozenset(
-    {"create_items", "list_items", "item_status", "get_ontologies", "create_webhook", "list_webhooks"}
+    {
+        "create_items",
+        "list_items",
+        "item_status",
+        "get_ontologies",
+        "create_webhook",
+        "list_webhooks",
+    }
 )
 """Vinted publishes no OpenAPI document, so no operationIds: these are the simulator's names for
 its calls (CreateItems, GetItems, item status by id, GetOntologies, webhooks), README "Vinted
