@@ -245,7 +245,7 @@ async def test_bad_latency_body_is_422(http: httpx.AsyncClient, sim: SimulatorCo
         ),
         (
             {"marketplace": "vinted", "mode": "error", "operation": "CreateItems"},
-            "known: create_items, item_status",
+            "known: create_items, create_webhook, get_ontologies, item_status, list_items",
         ),
         (
             {"marketplace": "ebay", "mode": "error", "operation": "deleteOffer"},
