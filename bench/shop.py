@@ -1,0 +1,164 @@
+"""Fill the simulator's shops with live listings through the marketplaces' own APIs.
+
+The simulator has no control route that adds listings, so a "full shop" is built the way a
+seller's earlier publishes built it: eBay inventory item -> offer -> publish, Etsy draft ->
+inventory (SKU) -> image -> active, Vinted CreateItems (100 items a request, as the API
+allows). The payloads are the product's own (``activities.ebay.inventory_item_body``,
+``activities.etsy_forms.draft_form``, ``activities.vinted.item_body``), so every seeded
+listing is one the adapters could have made. Run with the simulator's latency at 0 and its
+request limits raised (``bench.stack``): 10 000 listings per marketplace is ~70 000 calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from temporalio.testing import ActivityEnvironment
+
+from activities.ebay import EbayActivities, inventory_item_body, offer_body
+from activities.etsy_forms import draft_form, inventory_body
+from activities.vinted import item_body, item_reference
+from activities.vinted_api import signature_header
+from activities.vinted_ontology import Ontology, resolve_item_ids
+from config.settings import Settings
+from domain.listing import Listing
+from domain.marketplaces import Marketplace
+
+IN_FLIGHT = 16
+"""Listings being written at once per marketplace (each is a chain of 3-4 calls)."""
+VINTED_BATCH = 100
+"""CreateItems takes at most 100 items a request (simulator/vinted.py MAX_BATCH)."""
+
+
+@dataclass(frozen=True)
+class ShopFill:
+    listings: dict[str, int]  # live listings written per marketplace
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"listings": self.listings, "seconds": round(self.seconds, 1)}
+
+
+def seed_listing(sku: str) -> Listing:
+    return Listing.model_validate(
+        {
+            "sku": sku,
+            "title": "Wool overcoat, charcoal",
+            "description": "Second-hand wool overcoat, size L, dry-cleaned.",
+            "price": {"amount": "80.00", "currency": "EUR"},
+            "quantity": 1,
+            "condition": "good",
+            "images": ["https://example.com/coat.jpg"],
+        }
+    )
+
+
+async def _each(count: int, write: Callable[[int], Awaitable[None]]) -> None:
+    """``write(0)`` ... ``write(count - 1)``, IN_FLIGHT at a time."""
+    queue = iter(range(count))
+
+    async def lane() -> None:
+        for index in queue:
+            await write(index)
+
+    await asyncio.gather(*(lane() for _ in range(min(IN_FLIGHT, count))))
+
+
+async def fill_ebay(settings: Settings, http: httpx.AsyncClient, count: int, tag: str) -> None:
+    # The worker's own eBay client and category rules; ActivityEnvironment gives them the
+    # activity context they heartbeat into.
+    ebay = EbayActivities(settings, http)
+    rules = await ebay.catalog.rules(settings.ebay_marketplace_id, settings.ebay_category_id)
+
+    async def write(index: int) -> None:
+        listing = seed_listing(f"SHOP{tag}E{index:05d}")
+        item = inventory_item_body(listing, rules, settings.ebay_brand_default())
+        client = ebay.client
+        await client.call("put_inventory_item", "PUT", f"/inventory_item/{listing.sku}", json=item)
+        offer = await client.call(
+            "create_offer", "POST", "/offer", json=offer_body(listing, settings)
+        )
+        offer_id = offer.json()["offerId"]
+        await client.call("publish_offer", "POST", f"/offer/{offer_id}/publish/")
+
+    await _each(count, write)
+
+
+async def fill_etsy(
+    settings: Settings, http: httpx.AsyncClient, count: int, tag: str, image: bytes
+) -> None:
+    base = settings.base_url(Marketplace.ETSY)
+    shop = f"{base}/shops/{settings.etsy_shop_id}"
+    headers = {
+        "x-api-key": settings.etsy_api_key.get_secret_value(),
+        # The configured token: the simulator counts it as minted at its last reset.
+        "Authorization": f"Bearer {settings.etsy_access_token.get_secret_value()}",
+    }
+
+    async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = await http.request(method, url, headers=headers, **kwargs)
+        response.raise_for_status()
+        return response
+
+    async def write(index: int) -> None:
+        listing = seed_listing(f"SHOP{tag}T{index:05d}")
+        draft = await call("POST", f"{shop}/listings", data=draft_form(listing, settings))
+        listing_id = draft.json()["listing_id"]
+        await call("PUT", f"{base}/listings/{listing_id}/inventory", json=inventory_body(listing))
+        files = {"image": ("coat.jpg", image, "image/jpeg")}
+        await call("POST", f"{shop}/listings/{listing_id}/images", data={"rank": "1"}, files=files)
+        await call("PATCH", f"{shop}/listings/{listing_id}", data={"state": "active"})
+
+    await _each(count, write)
+
+
+async def fill_vinted(settings: Settings, http: httpx.AsyncClient, count: int, tag: str) -> None:
+    base = settings.base_url(Marketplace.VINTED)
+    access_key = settings.vinted_access_key.get_secret_value()
+    signing_key = settings.vinted_signing_key.get_secret_value()
+
+    async def call(method: str, path: str, body: bytes = b"") -> httpx.Response:
+        request = http.build_request(method, f"{base}{path}", content=body)
+        if body:
+            request.headers["Content-Type"] = "application/json"
+        request.headers["X-Vpi-Access-Key"] = access_key
+        request.headers["X-Vpi-Hmac-Sha256"] = signature_header(
+            signing_key, access_key, method, request.url.raw_path.decode(), body, time.time()
+        )
+        response = await http.send(request)
+        response.raise_for_status()
+        return response
+
+    ontology = Ontology.parse((await call("GET", "/ontologies")).json())
+    for start in range(0, count, VINTED_BATCH):
+        items = []
+        for index in range(start, min(start + VINTED_BATCH, count)):
+            listing = seed_listing(f"SHOP{tag}V{index:05d}")
+            ids = resolve_item_ids(listing, ontology, settings)
+            reference = item_reference(listing.sku, f"seed-{tag}-{index}")
+            items.append(item_body(listing, reference, ids))
+        body = httpx.Request("POST", "/", json={"items": items}).content
+        await call("POST", "/items", body)
+
+
+async def fill_shops(settings: Settings, count: int) -> ShopFill:
+    """``count`` live listings on each marketplace of the simulator ``settings`` point at."""
+    began = time.monotonic()
+    tag = uuid.uuid4().hex[:6].upper()
+    limits = httpx.Limits(max_connections=4 * IN_FLIGHT, max_keepalive_connections=4 * IN_FLIGHT)
+    async with httpx.AsyncClient(timeout=60, limits=limits, trust_env=False) as http:
+        # The local image source answers a small JPEG for any path (simulator/images.py).
+        image = (await http.get(f"{settings.simulator_url}/images/example.com/coat.jpg")).content
+        await asyncio.gather(
+            ActivityEnvironment().run(fill_ebay, settings, http, count, tag),
+            fill_etsy(settings, http, count, tag, image),
+            fill_vinted(settings, http, count, tag),
+        )
+    listings = {m.value: count for m in Marketplace}
+    return ShopFill(listings, time.monotonic() - began)
