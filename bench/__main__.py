@@ -142,6 +142,7 @@ async def measure_requests(
     shops = []
     for shop, listings in states:
         fill = None
+        held = dict.fromkeys(request_counts.MARKETPLACES, 0)
         if listings:
             await sim.reset(0)
             say(f"filling the shop: {listings} listings per marketplace through their APIs")
@@ -149,18 +150,19 @@ async def measure_requests(
             oauth_url = make_run_marketplace_defaults(settings.simulator_url)["EBAY_OAUTH_URL"]
             try:
                 fill = await fill_shops(
-                    settings.model_copy(update={"ebay_oauth_url": oauth_url}), listings
+                    settings.model_copy(update={"ebay_oauth_url": oauth_url}), listings, sim
                 )
             except (httpx.HTTPError, ApplicationError, KeyError) as err:
                 say(f"could not fill the shop, so it is not measured: {err!r}"[:300])
-                shops.append({"shop": shop, "listings_before": listings, "fill_error": repr(err)})
+                shops.append({"shop": shop, "listings_wanted": listings, "fill_error": repr(err)})
                 continue
-            say(f"shop filled in {fill.seconds:.0f} s")
+            held = fill.totals()
+            say(f"shop filled in {fill.seconds:.0f} s: {fill.listings}")
             await sim.prepare(config.latency_ms)
         else:
             await sim.reset(config.latency_ms)
         windows = await request_counts.run_one_at_a_time(path, config.request_jobs)
-        summary = request_counts.shop_summary(shop, listings, windows, await sim.calls(), images)
+        summary = request_counts.shop_summary(shop, held, windows, await sim.calls(), images)
         summary["fill"] = fill.as_dict() if fill else None
         means = {m: s["per_publish"]["mean"] for m, s in summary["marketplaces"].items()}
         say(f"requests per publish, {shop} shop ({summary['completed']} jobs): {means}")
@@ -276,7 +278,7 @@ def main() -> int:
     )
     errors = sum(r["errors"] for r in results)
     shops = (requests or {}).get("shops", [])
-    errors += sum(s["jobs"] - s["completed"] for s in shops if "jobs" in s)
+    errors += sum(s["jobs"] - s["completed"] if "jobs" in s else 1 for s in shops)
     if errors:
         say(f"WARNING: {errors} job(s) did not complete; see error_kinds in {json_path.name}")
     print(ratio_line(ratio), flush=True)

@@ -175,12 +175,13 @@ def marketplace_summary(
 
 def shop_summary(
     shop: str,
-    listings_before: int,
+    listings_before: dict[str, int],
     windows: list[JobWindow],
     calls: list[dict[str, Any]],
     images: int,
 ) -> dict[str, Any]:
-    """One shop state: every marketplace's figures, plus what fell outside the jobs."""
+    """One shop state: every marketplace's figures, plus what fell outside the jobs.
+    ``listings_before``: what each marketplace held when the first job started."""
     split = attribute(calls, windows)
     done = [split.per_job[i] for i, w in enumerate(windows) if w.ok]
     downloads = [sum(1 for c in calls if c["marketplace"] == IMAGE_HOST) for calls in done]
@@ -225,7 +226,8 @@ def table(shops: list[dict[str, Any]]) -> str:
             poll_text = f"{_number(polls['mean'])}/{_number(polls['max'])}" if polls else "-"
             ops = ", ".join(f"{op} {_number(n)}" for op, n in m["by_operation"].items())
             lines.append(
-                f"{name:<12}{shop['shop']:<7}{shop['listings_before']:>9}{shop['completed']:>6}"
+                f"{name:<12}{shop['shop']:<7}{shop['listings_before'].get(name, 0):>9}"
+                f"{shop['completed']:>6}"
                 f"{_number(m['per_publish']['mean']):>8}{_number(m['per_publish']['max']):>6}"
                 f"  {m['target_text']:<13}{'yes' if m['met'] else 'NO':<5}{poll_text:>15}"
                 f"{m['rate_limited']:>5}   {ops}"

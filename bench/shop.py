@@ -7,6 +7,11 @@ allows). The payloads are the product's own (``activities.ebay.inventory_item_bo
 ``activities.etsy_forms.draft_form``, ``activities.vinted.item_body``), so every seeded
 listing is one the adapters could have made. Run with the simulator's latency at 0 and its
 request limits raised (``bench.stack``): 10 000 listings per marketplace is ~70 000 calls.
+
+A call whose connection is lost is sent again (``_send``). The writes are idempotent (eBay's
+PUT and publish, Etsy's inventory and activation) or a repeat is recognised (eBay's createOffer
+answers 25002 with the existing offer) or harmless here (a second Etsy draft or Vinted item):
+the listings actually held are counted afterwards from ``GET /__sim/listings``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +27,15 @@ from typing import Any
 import httpx
 from temporalio.testing import ActivityEnvironment
 
-from activities.ebay import EbayActivities, inventory_item_body, offer_body
+from activities.ebay import OFFER_EXISTS, inventory_item_body, offer_body
+from activities.ebay_catalog import EbayCatalog
+from activities.ebay_client import EbayClient, error_ids
+from activities.ebay_oauth import EbayUserToken
 from activities.etsy_forms import draft_form, inventory_body
 from activities.vinted import item_body, item_reference
 from activities.vinted_api import signature_header
 from activities.vinted_ontology import Ontology, resolve_item_ids
+from bench.simulator import SimulatorControl
 from config.settings import Settings
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
@@ -34,15 +44,19 @@ IN_FLIGHT = 16
 """Listings being written at once per marketplace (each is a chain of 3-4 calls)."""
 VINTED_BATCH = 100
 """CreateItems takes at most 100 items a request (simulator/vinted.py MAX_BATCH)."""
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
 class ShopFill:
-    listings: dict[str, int]  # live listings written per marketplace
+    listings: dict[str, dict[str, int]]  # per marketplace: listings held, by state
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
         return {"listings": self.listings, "seconds": round(self.seconds, 1)}
+
+    def totals(self) -> dict[str, int]:
+        return {marketplace: sum(states.values()) for marketplace, states in self.listings.items()}
 
 
 def seed_listing(sku: str) -> Listing:
@@ -59,6 +73,24 @@ def seed_listing(sku: str) -> Listing:
     )
 
 
+async def _send(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send; again when the connection is lost on the way (see the module's docstring)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await http.send(request)
+        except httpx.TransportError:
+            if attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def _checked(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    response = await _send(http, request)
+    response.raise_for_status()
+    return response
+
+
 async def _each(count: int, write: Callable[[int], Awaitable[None]]) -> None:
     """``write(0)`` ... ``write(count - 1)``, IN_FLIGHT at a time."""
     queue = iter(range(count))
@@ -71,21 +103,36 @@ async def _each(count: int, write: Callable[[int], Awaitable[None]]) -> None:
 
 
 async def fill_ebay(settings: Settings, http: httpx.AsyncClient, count: int, tag: str) -> None:
-    # The worker's own eBay client and category rules; ActivityEnvironment gives them the
-    # activity context they heartbeat into.
-    ebay = EbayActivities(settings, http)
-    rules = await ebay.catalog.rules(settings.ebay_marketplace_id, settings.ebay_category_id)
+    # The category rules as the worker reads them (its catalog heartbeats, hence the
+    # activity context ActivityEnvironment gives it).
+    catalog = EbayCatalog(EbayClient(settings, http, EbayUserToken(settings, http)))
+    rules = await ActivityEnvironment().run(
+        catalog.rules, settings.ebay_marketplace_id, settings.ebay_category_id
+    )
+    base = settings.base_url(Marketplace.EBAY)
+    headers = {
+        "Authorization": f"Bearer {settings.ebay_token.get_secret_value()}",
+        "Content-Language": settings.ebay_content_locale(),
+        "Accept": "application/json",
+    }
 
     async def write(index: int) -> None:
         listing = seed_listing(f"SHOP{tag}E{index:05d}")
         item = inventory_item_body(listing, rules, settings.ebay_brand_default())
-        client = ebay.client
-        await client.call("put_inventory_item", "PUT", f"/inventory_item/{listing.sku}", json=item)
-        offer = await client.call(
-            "create_offer", "POST", "/offer", json=offer_body(listing, settings)
+        url = f"{base}/inventory_item/{listing.sku}"
+        await _checked(http, http.build_request("PUT", url, json=item, headers=headers))
+        offer = offer_body(listing, settings)
+        created = await _send(
+            http, http.build_request("POST", f"{base}/offer", json=offer, headers=headers)
         )
-        offer_id = offer.json()["offerId"]
-        await client.call("publish_offer", "POST", f"/offer/{offer_id}/publish/")
+        # A createOffer sent again after a lost answer: the offer exists, reuse it.
+        existing = [p["offerId"] for i, p in error_ids(created) if i == OFFER_EXISTS]
+        if existing and created.status_code == 400:
+            offer_id = existing[0]
+        else:
+            offer_id = created.raise_for_status().json()["offerId"]
+        url = f"{base}/offer/{offer_id}/publish/"
+        await _checked(http, http.build_request("POST", url, headers=headers))
 
     await _each(count, write)
 
@@ -102,9 +149,7 @@ async def fill_etsy(
     }
 
     async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = await http.request(method, url, headers=headers, **kwargs)
-        response.raise_for_status()
-        return response
+        return await _checked(http, http.build_request(method, url, headers=headers, **kwargs))
 
     async def write(index: int) -> None:
         listing = seed_listing(f"SHOP{tag}T{index:05d}")
@@ -131,9 +176,7 @@ async def fill_vinted(settings: Settings, http: httpx.AsyncClient, count: int, t
         request.headers["X-Vpi-Hmac-Sha256"] = signature_header(
             signing_key, access_key, method, request.url.raw_path.decode(), body, time.time()
         )
-        response = await http.send(request)
-        response.raise_for_status()
-        return response
+        return await _checked(http, request)
 
     ontology = Ontology.parse((await call("GET", "/ontologies")).json())
     for start in range(0, count, VINTED_BATCH):
@@ -147,18 +190,30 @@ async def fill_vinted(settings: Settings, http: httpx.AsyncClient, count: int, t
         await call("POST", "/items", body)
 
 
-async def fill_shops(settings: Settings, count: int) -> ShopFill:
+def held(listings: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, int]]:
+    """Listings per marketplace and state, from ``GET /__sim/listings``."""
+    return {
+        marketplace: dict(Counter(str(e.get("status") or e.get("state")) for e in entries))
+        for marketplace, entries in listings.items()
+    }
+
+
+async def fill_shops(settings: Settings, count: int, sim: SimulatorControl) -> ShopFill:
     """``count`` live listings on each marketplace of the simulator ``settings`` point at."""
     began = time.monotonic()
     tag = uuid.uuid4().hex[:6].upper()
-    limits = httpx.Limits(max_connections=4 * IN_FLIGHT, max_keepalive_connections=4 * IN_FLIGHT)
+    # Idle connections are dropped before the server's keep-alive (5 s) would close them
+    # under a request.
+    limits = httpx.Limits(
+        max_connections=4 * IN_FLIGHT, max_keepalive_connections=4 * IN_FLIGHT, keepalive_expiry=1
+    )
     async with httpx.AsyncClient(timeout=60, limits=limits, trust_env=False) as http:
         # The local image source answers a small JPEG for any path (simulator/images.py).
-        image = (await http.get(f"{settings.simulator_url}/images/example.com/coat.jpg")).content
+        image_url = f"{settings.simulator_url}/images/example.com/coat.jpg"
+        image = (await _checked(http, http.build_request("GET", image_url))).content
         await asyncio.gather(
-            ActivityEnvironment().run(fill_ebay, settings, http, count, tag),
+            fill_ebay(settings, http, count, tag),
             fill_etsy(settings, http, count, tag, image),
             fill_vinted(settings, http, count, tag),
         )
-    listings = {m.value: count for m in Marketplace}
-    return ShopFill(listings, time.monotonic() - began)
+    return ShopFill(held(await sim.listings()), time.monotonic() - began)
