@@ -161,11 +161,16 @@ async def measure_requests(
             await sim.prepare(config.latency_ms)
         else:
             await sim.reset(config.latency_ms)
+        began = time.monotonic()
         windows = await request_counts.run_one_at_a_time(path, config.request_jobs)
         summary = request_counts.shop_summary(shop, held, windows, await sim.calls(), images)
         summary["fill"] = fill.as_dict() if fill else None
+        summary["seconds"] = round(time.monotonic() - began, 1)
         means = {m: s["per_publish"]["mean"] for m, s in summary["marketplaces"].items()}
-        say(f"requests per publish, {shop} shop ({summary['completed']} jobs): {means}")
+        say(
+            f"requests per publish, {shop} shop ({summary['completed']} jobs, "
+            f"{summary['seconds']:.0f} s): {means}"
+        )
         shops.append(summary)
     return {
         "definition": request_counts.__doc__,
