@@ -173,6 +173,13 @@ def marketplace_summary(
     }
 
 
+def _holds_own_item(calls: list[dict[str, Any]], sku: str | None) -> bool:
+    """Whether a job's calls hold eBay's PUT of its own SKU (the only logged path naming it):
+    a check that the time windows gave the job its own calls."""
+    path = f"/inventory_item/{sku}"
+    return any(c["marketplace"] == "ebay" and c["path"].endswith(path) for c in calls)
+
+
 def shop_summary(
     shop: str,
     listings_before: dict[str, int],
@@ -193,6 +200,11 @@ def shop_summary(
         "completed": len(done),
         "errors": dict(errors),
         "retried_jobs": sum(1 for w in windows if w.retried),
+        "jobs_holding_own_ebay_sku": sum(
+            1
+            for w, calls in zip(windows, split.per_job, strict=True)
+            if w.ok and _holds_own_item(calls, w.sku)
+        ),
         "images_per_listing": images,
         "marketplaces": {m: marketplace_summary(m, done, images) for m in MARKETPLACES},
         "image_downloads_per_publish": _stats(downloads),
@@ -247,6 +259,11 @@ def table(shops: list[dict[str, Any]]) -> str:
         lines.append(f"{where}: amortised, in total: {amortised or 'none'}")
         if shop["jobs"] != shop["completed"]:
             lines.append(f"{shop['shop']} shop: jobs not completed: {shop['errors']}")
+        if shop["jobs_holding_own_ebay_sku"] != shop["completed"]:
+            lines.append(
+                f"{shop['shop']} shop: only {shop['jobs_holding_own_ebay_sku']} jobs' windows hold "
+                "the eBay call naming their own SKU: the attribution is off"
+            )
         if shop["calls_between_jobs"]:
             lines.append(
                 f"{shop['shop']} shop: calls in no job's window: {shop['calls_between_jobs']}"
