@@ -1,7 +1,8 @@
 """``python -m bench`` (``make bench``): gateway vs raw Temporal client on the real local stack.
 
-Starts the stack as ``make run`` does (fresh data directory, free ports), then for each
-concurrency level runs N jobs through each path in a closed loop and records throughput,
+Starts the stack as ``make run`` does (fresh data directory, free ports), counts the requests
+each marketplace gets per publish in an empty shop and in one holding 10 000 listings, then for
+each concurrency level runs N jobs through each path in a closed loop and records throughput,
 latency percentiles, CPU per job and peak RSS of every process. Writes
 ``bench/results/<UTC stamp>.json`` and ``.png`` (and ``latest.*``), prints a table, and ends
 with the line ``ratio_throughput=<gateway/raw jobs/s at c=10> ratio_p50_c1=<gateway/raw p50
@@ -19,13 +20,16 @@ from typing import Any
 
 import httpx
 import psutil
+from temporalio.exceptions import ApplicationError
 
-from bench.load import GatewayPath, JobPath, RawPath, closed_loop
+from bench import request_counts
+from bench.load import GatewayPath, JobPath, RawPath, closed_loop, start_job_body
 from bench.profiler import Profiler
 from bench.provenance import git_state, machine
 from bench.report import phase_result, ratio_line, ratios, save, table
 from bench.sampler import Sampler
 from bench.settings import BenchConfig, BenchConfigError
+from bench.shop import fill_shops
 from bench.simulator import SimulatorControl
 from bench.stack import (
     ALL_QUEUES,
@@ -41,6 +45,7 @@ from config.process import exit_process
 from config.settings import Settings, load_settings
 from config.temporal import connect
 from domain.marketplaces import JOB_TASK_QUEUE
+from stack.marketplace_defaults import make_run_marketplace_defaults
 
 PROFILED_LEVEL = 10
 
@@ -51,7 +56,8 @@ def say(message: str) -> None:
 
 def client_settings(stack: RunningStack) -> Settings:
     """The settings the stack's processes run with, for the raw path's client and job inputs."""
-    names = ("TEMPORAL_ADDRESS", "SIGNING_SECRETS", "EBAY_RATE_LIMIT", "ETSY_RATE_LIMIT")
+    names: tuple[str, ...] = ("TEMPORAL_ADDRESS", "SIGNING_SECRETS", "EBAY_RATE_LIMIT")
+    names += ("ETSY_RATE_LIMIT",)
     names += ("VINTED_RATE_LIMIT", "SIMULATOR_URL")
     return load_settings(**{name.lower(): stack.env[name] for name in names})
 
@@ -97,6 +103,8 @@ async def run_phases(stack: RunningStack, config: BenchConfig, stamp: str) -> di
     profiles: dict[str, str] = {}
     try:
         sim_config = await sim.prepare(config.latency_ms)
+        # First, while the worker's caches are cold: their fills show as amortised calls.
+        requests = await measure_requests(config, paths["raw"], sim, settings)
         for name in config.paths:
             if config.warmup_jobs:
                 warm = await closed_loop(
@@ -114,7 +122,62 @@ async def run_phases(stack: RunningStack, config: BenchConfig, stamp: str) -> di
     finally:
         await http.aclose()
         await sim.aclose()
-    return {"simulator": sim_config, "profiles": profiles, "results": results}
+    return {
+        "simulator": sim_config,
+        "profiles": profiles,
+        "results": results,
+        "requests": requests,
+    }
+
+
+async def measure_requests(
+    config: BenchConfig, path: JobPath, sim: SimulatorControl, settings: Settings
+) -> dict[str, Any] | None:
+    """Requests per publish per marketplace (``bench.request_counts``): the empty shop, then
+    the shop filled with ``config.shop_listings`` listings per marketplace."""
+    if not config.request_jobs:
+        return None
+    images = len(start_job_body()["input_data"]["images"])
+    states = [("empty", 0)] + ([("full", config.shop_listings)] if config.shop_listings else [])
+    shops = []
+    for shop, listings in states:
+        fill = None
+        held = dict.fromkeys(request_counts.MARKETPLACES, 0)
+        if listings:
+            await sim.reset(0)
+            say(f"filling the shop: {listings} listings per marketplace through their APIs")
+            # The worker's eBay token endpoint is the simulator's (make run names it).
+            oauth_url = make_run_marketplace_defaults(settings.simulator_url)["EBAY_OAUTH_URL"]
+            try:
+                fill = await fill_shops(
+                    settings.model_copy(update={"ebay_oauth_url": oauth_url}), listings, sim
+                )
+            except (httpx.HTTPError, ApplicationError, KeyError) as err:
+                say(f"could not fill the shop, so it is not measured: {err!r}"[:300])
+                shops.append({"shop": shop, "listings_wanted": listings, "fill_error": repr(err)})
+                continue
+            held = fill.totals()
+            say(f"shop filled in {fill.seconds:.0f} s: {fill.listings}")
+            await sim.prepare(config.latency_ms)
+        else:
+            await sim.reset(config.latency_ms)
+        began = time.monotonic()
+        windows = await request_counts.run_one_at_a_time(path, config.request_jobs)
+        summary = request_counts.shop_summary(shop, held, windows, await sim.calls(), images)
+        summary["fill"] = fill.as_dict() if fill else None
+        summary["seconds"] = round(time.monotonic() - began, 1)
+        means = {m: s["per_publish"]["mean"] for m, s in summary["marketplaces"].items()}
+        say(
+            f"requests per publish, {shop} shop ({summary['completed']} jobs, "
+            f"{summary['seconds']:.0f} s): {means}"
+        )
+        shops.append(summary)
+    return {
+        "definition": request_counts.__doc__,
+        "path": path.name,
+        "simulator_latency_ms": config.latency_ms,
+        "shops": shops,
+    }
 
 
 async def run_phase(
@@ -204,16 +267,23 @@ def main() -> int:
         "results": results,
         "ratios": ratio,
         "profiles": outcome["profiles"],
+        "requests_per_publish": outcome["requests"],
     }
     json_path, png_path = save(document, config.results_dir, stamp)
     print()
     print(table(results))
     print()
+    requests = outcome["requests"]
+    if requests:
+        print(request_counts.table(requests["shops"]))
+        print()
     say(
         f"wrote {json_path} and {png_path} (also latest.json, latest.png); "
         f"took {document['duration_s']} s"
     )
     errors = sum(r["errors"] for r in results)
+    shops = (requests or {}).get("shops", [])
+    errors += sum(s["jobs"] - s["completed"] if "jobs" in s else 1 for s in shops)
     if errors:
         say(f"WARNING: {errors} job(s) did not complete; see error_kinds in {json_path.name}")
     print(ratio_line(ratio), flush=True)

@@ -16,6 +16,10 @@ DEFAULT_JOBS = {1: 60, 10: 300, 50: 600}
 QUICK_JOBS = {1: 12, 10: 50, 50: 100}
 FALLBACK_JOBS = 200
 QUICK_FALLBACK_JOBS = 50
+# Requests per publish: jobs per shop state (one at a time), and the full shop's listings.
+REQUEST_JOBS = 50
+QUICK_REQUEST_JOBS = 20
+SHOP_LISTINGS = 10_000
 
 
 class BenchConfigError(ValueError):
@@ -65,6 +69,8 @@ class BenchConfig:
     rate_limit: float
     results_dir: Path
     keep_data: bool = False
+    request_jobs: int = QUICK_REQUEST_JOBS
+    shop_listings: int = SHOP_LISTINGS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BenchConfig:
@@ -105,6 +111,10 @@ class BenchConfig:
             rate_limit=float(int_setting(env, "BENCH_RATE_LIMIT", 10_000, minimum=1)),
             results_dir=results_dir,
             keep_data=_flag(env, "BENCH_KEEP_DATA"),
+            request_jobs=int_setting(
+                env, "BENCH_REQUEST_JOBS", QUICK_REQUEST_JOBS if quick else REQUEST_JOBS
+            ),
+            shop_listings=int_setting(env, "BENCH_SHOP_LISTINGS", SHOP_LISTINGS),
         )
 
     def describe(self) -> dict[str, object]:
@@ -120,6 +130,8 @@ class BenchConfig:
             "split_queues": self.split_queues,
             "profile": self.profile,
             "marketplace_rate_limit_per_s": self.rate_limit,
+            "request_count_jobs_per_shop": self.request_jobs,
+            "full_shop_listings": self.shop_listings,
         }
 
 

@@ -39,6 +39,11 @@ class SimulatorControl:
         await self._call("POST", "/reset")
         return await self.prepare(latency_ms)
 
+    async def calls(self) -> list[dict[str, Any]]:
+        """Every marketplace call since the last reset, oldest first (simulator/control.py)."""
+        result: list[dict[str, Any]] = await self._call("GET", "/calls")
+        return result
+
     async def listings(self) -> dict[str, list[dict[str, Any]]]:
         result: dict[str, list[dict[str, Any]]] = await self._call("GET", "/listings")
         return result
