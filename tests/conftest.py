@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from tests.temporal_binaries import dev_server_path, test_server_path
+from tests.temporal_binaries import start_dev_env, test_server_path
 
 # Every marketplace exchange is judged by the official OpenAPI documents (see the module).
 pytest_plugins = ("tests.support.spec_judge",)
@@ -39,11 +39,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real Temporal dev server (in-memory SQLite) for the whole session."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_env()
     try:
         yield env
     finally:

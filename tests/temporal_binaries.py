@@ -6,6 +6,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
 
 def _binary(name: str) -> str:
     beside_python = Path(sys.executable).parent / name
@@ -26,3 +29,13 @@ def dev_server_path() -> str:
 
 def test_server_path() -> str:
     return _binary("temporal-test-server")
+
+
+async def start_dev_env() -> WorkflowEnvironment:
+    """A real Temporal dev server of its own (in-memory SQLite, pydantic converter, quiet), for
+    tests that need one apart from the session's. The caller shuts it down."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=dev_server_path(),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )

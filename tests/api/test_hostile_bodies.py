@@ -26,8 +26,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
@@ -38,7 +36,7 @@ from domain.signatures import sign_hmac, webhook_signed_content
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT, assert_problem, check_problem_shape
 from tests.factories import start_job_body
-from tests.temporal_binaries import dev_server_path
+from tests.temporal_binaries import start_dev_env
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
 
@@ -623,11 +621,7 @@ async def test_a_batch_can_be_viewed_and_paid_before_a_worker_ran_it(keys: Keys)
     Issue 11: the payment is an Update, which a worker must accept: with none polling it is
     503 with Retry-After (never 5xx of ours), and the same input re-sent once a worker runs
     is taken (202)."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_env()
     settings = Settings(
         signing_secrets=" ".join(keys.hmac_secrets), status_query_timeout=0.3, update_timeout=1
     )

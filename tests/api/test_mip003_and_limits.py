@@ -7,25 +7,19 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings
 from domain.listing import Listing
 from tests.api.helpers import assert_problem, create_job
 from tests.factories import listing_body, start_job_body
-from tests.temporal_binaries import dev_server_path
+from tests.temporal_binaries import start_dev_env
 
 
 @pytest.fixture
 async def api_without_worker() -> AsyncIterator[httpx.AsyncClient]:
     """A gateway on its own dev server where no worker polls anything."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_env()
     app = create_app(client=env.client, settings=Settings(status_query_timeout=0.5))
     try:
         async with app.router.lifespan_context(app):

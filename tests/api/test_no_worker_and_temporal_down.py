@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -18,7 +17,7 @@ from config.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT, assert_problem
 from tests.factories import start_job_body
-from tests.temporal_binaries import dev_server_path
+from tests.temporal_binaries import start_dev_env
 
 DOWN_ANSWER_BOUND = 5.0
 """Seconds: generous for a busy 2-core machine; it was 12-20 s before (SDK retries 10 s,
@@ -27,11 +26,7 @@ then a second call retried 10 s more); measured ~1 s now (README, "Temporal unav
 
 @pytest.fixture
 async def own_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_env()
     try:
         yield env
     finally:
@@ -63,11 +58,7 @@ async def test_while_temporal_is_down_every_route_answers_503_within_seconds(key
     """Case 8: GET /status/{job_id} while Temporal is down took 12-20 s to answer 503 ->
     about 1 s, as /ready does; the same for events, batches, provide_input and start_job.
     The gateway's own lazy client (as in production), started while the server was up."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_env()
     address = env.client.service_client.config.target_host
     settings = Settings(
         temporal_address=address,

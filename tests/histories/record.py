@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import build_services
 from api.schemas import StartJobRequest
@@ -24,7 +22,7 @@ from domain.marketplaces import Marketplace
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.status import JobStatus
 from tests.factories import job_input, start_job_body
-from tests.temporal_binaries import dev_server_path
+from tests.temporal_binaries import start_dev_env
 from tests.workflow.harness import has_status, running_workers, start_job, wait_for
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
 from workflows.batch import BatchWorkflow
@@ -169,11 +167,7 @@ SCENARIOS: dict[
 
 
 async def record(names: list[str] | None = None) -> list[Path]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_env()
     written = []
     try:
         for name, (scenario, behaviours) in SCENARIOS.items():

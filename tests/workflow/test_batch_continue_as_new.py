@@ -8,13 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import build_services
 from config.settings import Settings
 from domain.status import JobStatus
-from tests.temporal_binaries import dev_server_path
+from tests.temporal_binaries import start_dev_env
 from tests.workflow.harness import running_workers
 from tests.workflow.stand_ins import StandInMarketplaces
 from tests.workflow.test_batch_workflow import _jobs, _pay
@@ -27,11 +26,7 @@ EVENTS_PER_RUN = 200
 @pytest.fixture
 async def own_dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """Its own dev server: the session's one has the API tests' worker polling `jobs`."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_env()
     yield env
     await env.shutdown()
 
