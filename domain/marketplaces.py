@@ -31,6 +31,11 @@ def publish_activity_name(marketplace: Marketplace) -> str:
     return f"publish_to_{marketplace.value}"
 
 
+def withdraw_activity_name(marketplace: Marketplace) -> str:
+    """The registered name of the activity that ends a listing on ``marketplace`` (issue 13)."""
+    return f"withdraw_from_{marketplace.value}"
+
+
 def idempotency_key(job_id: str, marketplace: Marketplace) -> str:
     """The key every call for one (job, marketplace) carries, across attempts and retries."""
     return f"{job_id}:{marketplace.value}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -67,8 +67,28 @@ class RetryRequest(BaseModel):
     reason: str = "retried by admin"
 
 
+class MarketplaceRef(BaseModel):
+    """What the listing entity knows of its live listing on one marketplace (issue 13): the
+    ids the adapters use instead of looking the SKU up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listing_id: str
+    """eBay ``listingId``, Etsy ``listing_id``, Vinted ``item_id`` (a UUID string)."""
+    listing_url: str | None = None
+    offer_id: str | None = None
+    """eBay's ``offerId`` (the offer behind the listing); None elsewhere."""
+
+
 class PublishRequest(BaseModel):
-    """Input of every ``publish_to_<marketplace>`` activity."""
+    """Input of every ``publish_to_<marketplace>`` activity.
+
+    ``current`` None: create the listing (a lookup by SKU / reference only as the recovery of
+    an earlier attempt whose answer was lost, or on a retry). ``current`` set: revise that live
+    listing with ``listing``'s content, by its ids, no lookup (eBay createOrReplaceInventoryItem
+    + updateOffer; Etsy updateListing + updateListingInventory, images replaced only when
+    ``images_changed``; Vinted's item update). Old histories send neither field.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -76,6 +96,8 @@ class PublishRequest(BaseModel):
     marketplace: Marketplace
     idempotency_key: str
     listing: Listing
+    current: MarketplaceRef | None = None
+    images_changed: bool = True
 
 
 class PublishResult(BaseModel):
@@ -88,3 +110,40 @@ class PublishResult(BaseModel):
     listing_url: str | None = None
     attempt: int = 1
     reused_existing: bool = False
+    action: Literal["created", "revised"] = "created"
+    offer_id: str | None = None
+    """eBay's ``offerId``, kept by the entity for later revises and withdraws."""
+
+    def ref(self) -> MarketplaceRef:
+        return MarketplaceRef(
+            listing_id=self.listing_id, listing_url=self.listing_url, offer_id=self.offer_id
+        )
+
+
+class WithdrawRequest(BaseModel):
+    """Input of every ``withdraw_from_<marketplace>`` activity: end the listing (eBay
+    ``withdrawOffer``, Etsy deactivation (``state: inactive``; a draft is deleted), Vinted
+    item delete). ``current`` None: the listing a create of this job's ``idempotency_key``
+    may have made, whose answer was lost; found by the recovery lookup (eBay offers by SKU,
+    Etsy the draft marker, Vinted ``item_reference``). Idempotent: nothing live, nothing to do.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    marketplace: Marketplace
+    idempotency_key: str
+    sku: str
+    current: MarketplaceRef | None = None
+    reason: str = "withdrawn"
+
+
+class WithdrawResult(BaseModel):
+    """Output of every ``withdraw_from_<marketplace>`` activity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marketplace: Marketplace
+    withdrawn: bool
+    """True when a live (or draft) listing was ended now; False when there was none."""
+    listing_id: str | None = None
