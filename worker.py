@@ -31,8 +31,10 @@ from domain.marketplaces import (
     Marketplace,
     marketplace_task_queue,
 )
+from activities.listing_handoff import ListingHandOff
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
+from workflows.listing import ListingWorkflow
 
 log = logging.getLogger("worker")
 MARKETPLACE_WORKFLOWS: dict[Marketplace, list[type]] = {Marketplace.ETSY: [EtsyTokenWorkflow]}
@@ -54,7 +56,7 @@ RETRYABLE_STATUSES = frozenset(
 def build_workers(
     client: Client,
     settings: Settings,
-    marketplace_activities: Mapping[Marketplace, Callable[..., Any]],
+    marketplace_activities: Mapping[Marketplace, Callable[..., Any] | Sequence[Callable[..., Any]]],
     *,
     run_workflows: bool = True,
 ) -> list[Worker]:
@@ -69,7 +71,8 @@ def build_workers(
             Worker(
                 client,
                 task_queue=JOB_TASK_QUEUE,
-                workflows=[JobWorkflow, BatchWorkflow],
+                workflows=[JobWorkflow, BatchWorkflow, ListingWorkflow],
+                activities=[ListingHandOff(client).hand_change_to_listing],
                 workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
                 max_cached_workflows=settings.worker_max_cached_workflows,
@@ -83,7 +86,7 @@ def build_workers(
             Worker(
                 client,
                 task_queue=marketplace_task_queue(marketplace),
-                activities=[activity],
+                activities=list(activity) if isinstance(activity, Sequence) else [activity],
                 workflows=MARKETPLACE_WORKFLOWS.get(marketplace, []),
                 workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 # Enforced by the server for the whole queue, across all worker processes; its

@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.common import RetryPolicy
 
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.status import (
+    Action,
     JobStatus,
     MarketplaceStatus,
     check_job_transition,
@@ -36,6 +38,8 @@ class MarketplaceState(BaseModel):
     listing_id: str | None = None
     listing_url: str | None = None
     error: JobError | None = None
+    action: Action | None = None
+    """created, revised, unchanged or withdrawn (issue 13); None until the listing answered."""
 
 
 class MarketplaceListing(BaseModel):
@@ -65,6 +69,19 @@ class PublishRetry(BaseModel):
     backoff_coefficient: float = 2.0
     maximum_interval: timedelta = timedelta(seconds=60)
     maximum_attempts: int = 6
+
+    def policy(self) -> RetryPolicy:
+        """The Temporal retry policy; 4xx validation and auth errors are never retried (the
+        activities also raise them as non-retryable)."""
+        from domain.marketplace_errors import NON_RETRYABLE_ERROR_TYPES
+
+        return RetryPolicy(
+            initial_interval=self.initial_interval,
+            backoff_coefficient=self.backoff_coefficient,
+            maximum_interval=self.maximum_interval,
+            maximum_attempts=self.maximum_attempts,
+            non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
+        )
 
 
 class JobInput(BaseModel):

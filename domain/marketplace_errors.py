@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeoutError
+
+from domain.job import JobError
+
 RATE_LIMITED = "RateLimited"
 MARKETPLACE_UNAVAILABLE = "MarketplaceUnavailable"
 MARKETPLACE_VALIDATION_ERROR = "MarketplaceValidationError"
@@ -25,3 +30,30 @@ ERROR_CODES: dict[str, str] = {
     LISTING_GONE: "listing_gone",
 }
 """ApplicationError type -> the stable ``code`` in a marketplace's ``error``."""
+
+
+def job_error(err: BaseException) -> JobError:
+    """The ``error`` of a marketplace whose activity failed (ActivityError), by its cause."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    if isinstance(cause, ApplicationError):
+        code = ERROR_CODES.get(cause.type or "", "marketplace_error")
+        return JobError(code=code, message=cause.message, retryable=not cause.non_retryable)
+    if isinstance(cause, ActivityTimeoutError):
+        return JobError(
+            code="timeout",
+            message=f"marketplace call timed out ({cause.type.name if cause.type else 'unknown'})",
+        )
+    return JobError(code="marketplace_error", message=str(cause or err))
+
+
+def attempts_of(err: BaseException) -> int:
+    """How many attempts a failed activity made: the ``attempt`` our activities put in their
+    error details, else 1 (0 when it never ran: cancelled before it was scheduled)."""
+    if not isinstance(err, ActivityError):
+        return 0
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        detail = cause.details[0]
+        if isinstance(detail, dict) and isinstance(detail.get("attempt"), int):
+            return int(detail["attempt"])
+    return 1

@@ -21,6 +21,15 @@ class MarketplaceStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class Action(StrEnum):
+    """What a job did on one marketplace (CONTRACT.md, the job view's ``action``; issue 13)."""
+
+    CREATED = "created"
+    REVISED = "revised"
+    UNCHANGED = "unchanged"
+    WITHDRAWN = "withdrawn"
+
+
 class InvalidTransitionError(ValueError):
     """A move the status machine does not allow."""
 
@@ -47,7 +56,8 @@ MARKETPLACE_TRANSITIONS: dict[MarketplaceStatus, frozenset[MarketplaceStatus]] =
     # A failed marketplace runs again when the job is retried.
     MarketplaceStatus.FAILED: frozenset({MarketplaceStatus.RUNNING}),
     # A completed marketplace is left alone (skipped) when a retry runs the others.
-    MarketplaceStatus.COMPLETED: frozenset({MarketplaceStatus.SKIPPED}),
+    # ... or is failed (cancelled) when its cancelled job's listing was withdrawn (issue 13).
+    MarketplaceStatus.COMPLETED: frozenset({MarketplaceStatus.SKIPPED, MarketplaceStatus.FAILED}),
     MarketplaceStatus.SKIPPED: frozenset({MarketplaceStatus.COMPLETED}),
 }
 

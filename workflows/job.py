@@ -1,39 +1,42 @@
-"""JobWorkflow: wait for a signed payment confirmation, then publish to each marketplace."""
+"""JobWorkflow: wait for a signed payment confirmation, then have the SKU's listing entity
+apply the change on each marketplace."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
-from temporalio.exceptions import TimeoutError as ActivityTimeoutError
+from temporalio.exceptions import FailureError
 
+from workflows.legacy_publish import publish_round
 from workflows.refusals import refuse
 
 with workflow.unsafe.imports_passed_through():
     from domain.batch import JOB_SETTLED_SIGNAL, BatchRelease, JobSettled
-    from domain.job import Job, JobError, JobEvent, JobInput, JobView, PublishRetry
-    from domain.marketplace_errors import ERROR_CODES, NON_RETRYABLE_ERROR_TYPES
-    from domain.marketplaces import (
-        Marketplace,
-        idempotency_key,
-        marketplace_task_queue,
-        publish_activity_name,
+    from domain.job import Job, JobError, JobEvent, JobInput, JobView
+    from domain.listing_entity import (
+        HAND_CHANGE_ACTIVITY,
+        OUTCOME_SIGNAL,
+        WITHDRAW_SIGNAL,
+        WITHDRAWAL_SIGNAL,
+        Change,
+        Outcome,
+        Withdrawal,
+        WithdrawJob,
+        listing_workflow_id,
     )
+    from domain.marketplaces import Marketplace
 
     # Job.memo() imports domain.memo: load it here, passed through the sandbox.
     from domain.memo import JobMemo  # noqa: F401
     from domain.messages import (
         CancelRequest,
         InputReceipt,
-        PublishRequest,
-        PublishResult,
         RetryRequest,
         SignedInput,
     )
     from domain.status import (
+        Action,
         JobStatus,
         MarketplaceStatus,
         awaits_input,
@@ -43,26 +46,21 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-def publish_retry_policy(spec: PublishRetry) -> RetryPolicy:
-    """The retry policy of one marketplace's publish activity; 4xx validation and auth errors
-    are never retried (the activities also raise them as non-retryable)."""
-    return RetryPolicy(
-        initial_interval=spec.initial_interval,
-        backoff_coefficient=spec.backoff_coefficient,
-        maximum_interval=spec.maximum_interval,
-        maximum_attempts=spec.maximum_attempts,
-        non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
-    )
-
-
+ENTITY_PATCH = "listing-entity"
+"""Rounds go through the SKU's ListingWorkflow (issue 13); histories without this marker
+replay the job's own publish activities (workflows/legacy_publish.py)."""
+HAND_OFF_TIMEOUT = timedelta(seconds=10)
 _UNSET = object()
-PUBLISH_START_TO_CLOSE = timedelta(minutes=2)
-PUBLISH_SCHEDULE_TO_CLOSE = timedelta(minutes=30)
 
 
 @workflow.defn
 class JobWorkflow:
-    """One job: ``awaiting_payment -> running -> completed | failed | cancelled`` (DESIGN.md)."""
+    """One job: ``awaiting_payment -> running -> completed | failed | cancelled`` (DESIGN.md).
+
+    A paid job is a change to its SKU's listing: it hands the change to the listing entity and
+    follows the outcome per marketplace; cancelled midway, it asks the entity to withdraw what
+    it created (issue 13).
+    """
 
     @workflow.init
     def __init__(self, job_input: JobInput) -> None:
@@ -71,9 +69,8 @@ class JobWorkflow:
         self._cancel: CancelRequest | None = None
         self._retry: RetryRequest | None = None
         self._released: BatchRelease | None = None
+        self._withdrawal: Withdrawal | None = None
         self._memo_saved: dict[str, object] = {}
-
-    # -- run ------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, job_input: JobInput) -> JobView:
@@ -87,14 +84,16 @@ class JobWorkflow:
             return await self._finish()
         pending = list(job_input.marketplaces)
         while True:
-            await self._publish_round(pending)
+            if workflow.patched(ENTITY_PATCH):
+                await self._apply_round(pending)
+            else:
+                await publish_round(self._job, pending, self._cancelled, self._save_memo)
             if self._cancel is not None:
                 self._cancel_job()
                 return await self._finish()
             failed = self._job.marketplaces_in(MarketplaceStatus.FAILED)
             if not failed:
-                self._job.move_to(JobStatus.COMPLETED, workflow.now())
-                self._save_memo()
+                self._move(JobStatus.COMPLETED)
                 return await self._finish()
             self._job.fail(self._round_error(failed), workflow.now())
             self._save_memo()
@@ -103,6 +102,14 @@ class JobWorkflow:
                 return await self._finish()
             pending = self._start_retry()
             await self._report_to_batch()
+
+    def _move(self, target: JobStatus, detail: dict[str, object] | None = None) -> None:
+        """The one transition helper: stamp ``workflow.now()``, save the memo."""
+        self._job.move_to(target, workflow.now(), detail)
+        self._save_memo()
+
+    def _cancelled(self) -> bool:
+        return self._cancel is not None
 
     async def _wait_for_release(self) -> bool:
         """A batch child: its batch pays for it and releases it (under the batch's concurrency
@@ -113,12 +120,9 @@ class JobWorkflow:
         if self._cancel is not None:
             self._cancel_job()
             return False
-        self._job.move_to(
-            JobStatus.RUNNING,
-            workflow.now(),
-            {"input_source": "batch", "batch_id": self._job.input.batch_id},
+        self._move(
+            JobStatus.RUNNING, {"input_source": "batch", "batch_id": self._job.input.batch_id}
         )
-        self._save_memo()
         return True
 
     async def _report_to_batch(self) -> None:
@@ -150,17 +154,11 @@ class JobWorkflow:
             self._cancel_job()
             return False
         if self._signed_input is None:
-            error = JobError(
-                code="payment_timeout",
-                message="no signed input before pay_by_time",
-            )
+            error = JobError(code="payment_timeout", message="no signed input before pay_by_time")
             self._job.fail(error, workflow.now())
             self._save_memo()
             return False
-        self._job.move_to(
-            JobStatus.RUNNING, workflow.now(), {"input_source": self._signed_input.source}
-        )
-        self._save_memo()
+        self._move(JobStatus.RUNNING, {"input_source": self._signed_input.source})
         return True
 
     async def _wait_for_retry(self) -> bool:
@@ -191,71 +189,70 @@ class JobWorkflow:
         self._save_memo()
         return self._job.marketplaces_in(MarketplaceStatus.FAILED)
 
-    # -- publishing -----------------------------------------------------------------------
+    # -- the change, applied by the listing entity ------------------------------------------
 
-    async def _publish_round(self, marketplaces: list[Marketplace]) -> None:
-        """Publish to every marketplace concurrently; a cancel stops the round."""
-        tasks = [asyncio.create_task(self._publish_one(m)) for m in marketplaces]
-        await workflow.wait_condition(
-            lambda: all(task.done() for task in tasks) or self._cancel is not None
-        )
-        if self._cancel is not None:
-            for task in tasks:
-                task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _publish_one(self, marketplace: Marketplace) -> None:
-        job_id = self._job.input.job_id
-        state = self._job.move_marketplace(marketplace, MarketplaceStatus.RUNNING, workflow.now())
+    async def _apply_round(self, marketplaces: list[Marketplace]) -> None:
+        """Hand the change to the SKU's entity and wait for its outcome on each marketplace
+        (``listing_outcome``); a cancel asks the entity to withdraw what the job created."""
+        now = workflow.now()
+        for marketplace in marketplaces:
+            self._job.move_marketplace(marketplace, MarketplaceStatus.RUNNING, now)
         self._save_memo()
-        try:
-            result = await workflow.execute_activity(
-                publish_activity_name(marketplace),
-                PublishRequest(
-                    job_id=job_id,
-                    marketplace=marketplace,
-                    idempotency_key=idempotency_key(job_id, marketplace),
-                    listing=self._job.input.listing,
-                ),
-                result_type=PublishResult,
-                task_queue=marketplace_task_queue(marketplace),
-                start_to_close_timeout=PUBLISH_START_TO_CLOSE,
-                schedule_to_close_timeout=PUBLISH_SCHEDULE_TO_CLOSE,
-                heartbeat_timeout=self._job.input.publish_heartbeat_timeout,
-                retry_policy=publish_retry_policy(
-                    self._job.input.publish_retry.get(marketplace, PublishRetry())
-                ),
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                summary=f"publish {self._job.input.listing.sku} to {marketplace.value}",
-            )
-        except ActivityError as err:
-            state.attempts += _attempts(err)
-            state.error = _marketplace_error(err, cancelled=self._cancel is not None)
-            self._job.move_marketplace(
-                marketplace,
-                MarketplaceStatus.FAILED,
-                workflow.now(),
-                {"code": state.error.code, "message": state.error.message},
-            )
-            self._save_memo()
-            return
-        except asyncio.CancelledError:
-            state.error = JobError(code="cancelled", message="job cancelled before publishing")
-            self._job.move_marketplace(
-                marketplace, MarketplaceStatus.FAILED, workflow.now(), {"code": "cancelled"}
-            )
-            self._save_memo()
-            return
-        state.attempts += result.attempt
-        state.listing_id = result.listing_id
-        state.listing_url = result.listing_url
-        state.error = None
-        self._job.move_marketplace(
-            marketplace,
-            MarketplaceStatus.COMPLETED,
-            workflow.now(),
-            {"listing_id": result.listing_id, "attempts": result.attempt},
+        job_input = self._job.input
+        change = Change(
+            job_id=job_input.job_id,
+            round=self._job.retry_count,
+            listing=job_input.listing,
+            marketplaces=marketplaces,
+            publish_retry=job_input.publish_retry,
+            heartbeat_timeout=job_input.publish_heartbeat_timeout,
         )
+        await workflow.execute_local_activity(
+            HAND_CHANGE_ACTIVITY,
+            change,
+            start_to_close_timeout=HAND_OFF_TIMEOUT,
+            summary=f"hand the change to listing {job_input.listing.sku}",
+        )
+        await workflow.wait_condition(lambda: not self._running() or self._cancel is not None)
+        if self._cancel is not None:
+            await self._withdraw()
+
+    def _running(self) -> list[Marketplace]:
+        return self._job.marketplaces_in(MarketplaceStatus.RUNNING)
+
+    async def _withdraw(self) -> None:
+        """Ask the entity to stop this job's change and end what it created; wait for it."""
+        request = WithdrawJob(job_id=self._job.input.job_id, reason=self._cancel_reason())
+        entity = workflow.get_external_workflow_handle(
+            listing_workflow_id(self._job.input.listing.sku)
+        )
+        try:
+            await entity.signal(WITHDRAW_SIGNAL, request)
+        except FailureError as err:  # no entity: nothing was handed over, nothing to end
+            self._job.record(workflow.now(), "withdraw.failed", {"error": str(err)})
+            return
+        await workflow.wait_condition(lambda: self._withdrawal is not None)
+
+    def _take_outcome(self, outcome: Outcome) -> None:
+        state = self._job.marketplaces.get(outcome.marketplace)
+        if (
+            state is None
+            or outcome.round != self._job.retry_count
+            or state.status is not MarketplaceStatus.RUNNING
+        ):
+            self._job.record(workflow.now(), "outcome.ignored", outcome.model_dump(mode="json"))
+            return
+        state.attempts += outcome.attempts
+        state.action = outcome.action
+        state.error = outcome.error
+        detail: dict[str, object] = {"attempts": outcome.attempts}
+        if outcome.status is MarketplaceStatus.COMPLETED:
+            state.listing_id = outcome.listing_id
+            state.listing_url = outcome.listing_url
+            detail.update(listing_id=outcome.listing_id, action=outcome.action)
+        elif outcome.error is not None:
+            detail.update(code=outcome.error.code, message=outcome.error.message)
+        self._job.move_marketplace(outcome.marketplace, outcome.status, workflow.now(), detail)
         self._save_memo()
 
     def _round_error(self, failed: list[Marketplace]) -> JobError:
@@ -268,12 +265,25 @@ class JobWorkflow:
     # -- cancel ---------------------------------------------------------------------------
 
     def _cancel_job(self) -> None:
-        reason = self._cancel.reason if self._cancel else "cancelled"
+        """Settle the cancel: what is still running failed (cancelled); what the entity
+        withdrew says ``withdrawn``."""
+        now = workflow.now()
+        cancelled = JobError(code="cancelled", message="job cancelled while publishing")
+        withdrawn = self._withdrawal.withdrawn if self._withdrawal else []
+        for marketplace, state in self._job.marketplaces.items():
+            if marketplace in withdrawn:
+                state.action = Action.WITHDRAWN
+            if state.status is MarketplaceStatus.RUNNING or (
+                marketplace in withdrawn and state.status is MarketplaceStatus.COMPLETED
+            ):
+                state.error = cancelled
+                detail = {"code": "cancelled", "action": state.action}
+                self._job.move_marketplace(marketplace, MarketplaceStatus.FAILED, now, detail)
         published = {m.value: s.listing_id for m, s in self._job.published().items()}
-        self._job.move_to(
-            JobStatus.CANCELLED, workflow.now(), {"reason": reason, "published": published}
-        )
-        self._save_memo()
+        self._move(JobStatus.CANCELLED, {"reason": self._cancel_reason(), "published": published})
+
+    def _cancel_reason(self) -> str:
+        return self._cancel.reason if self._cancel else "cancelled"
 
     async def _finish(self) -> JobView:
         await self._report_to_batch()
@@ -413,6 +423,16 @@ class JobWorkflow:
         self._retry = request
         self._job.record(workflow.now(), "retry.requested", {"reason": request.reason})
 
+    @workflow.signal(name=OUTCOME_SIGNAL)
+    def listing_outcome(self, outcome: Outcome) -> None:
+        """The listing entity's answer for one marketplace of this job's change."""
+        self._take_outcome(outcome)
+
+    @workflow.signal(name=WITHDRAWAL_SIGNAL)
+    def listing_withdrawn(self, withdrawal: Withdrawal) -> None:
+        """The listing entity ended what this cancelled job created (or found nothing)."""
+        self._withdrawal = withdrawal
+
     @workflow.query
     def status(self) -> JobView:
         return self._job.view()
@@ -427,27 +447,3 @@ def _input_detail(signed_input: SignedInput) -> dict[str, object]:
     if signed_input.webhook_id is not None:
         detail["webhook_id"] = signed_input.webhook_id
     return detail
-
-
-def _attempts(err: ActivityError) -> int:
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.details:
-        detail = cause.details[0]
-        if isinstance(detail, dict) and isinstance(detail.get("attempt"), int):
-            return int(detail["attempt"])
-    return 1
-
-
-def _marketplace_error(err: ActivityError, *, cancelled: bool) -> JobError:
-    cause = err.cause
-    if cancelled:
-        return JobError(code="cancelled", message="job cancelled while publishing")
-    if isinstance(cause, ApplicationError):
-        code = ERROR_CODES.get(cause.type or "", "marketplace_error")
-        return JobError(code=code, message=cause.message, retryable=not cause.non_retryable)
-    if isinstance(cause, ActivityTimeoutError):
-        return JobError(
-            code="timeout",
-            message=f"marketplace call timed out ({cause.type.name if cause.type else 'unknown'})",
-        )
-    return JobError(code="marketplace_error", message=str(cause or err))

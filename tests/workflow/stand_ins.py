@@ -11,8 +11,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.marketplaces import Marketplace, publish_activity_name
-from domain.messages import PublishRequest, PublishResult
+from domain.marketplaces import Marketplace, publish_activity_name, withdraw_activity_name
+from domain.messages import PublishRequest, PublishResult, WithdrawRequest, WithdrawResult
 
 
 @dataclass
@@ -24,6 +24,8 @@ class Behaviour:
     non_retryable: bool = False
     delay: float = 0.0
     block_until_cancelled: bool = False
+    create_then_block: bool = False
+    """Make the listing, then block until cancelled: a create whose answer is lost."""
     fail_skus: frozenset[str] = frozenset()
     """These SKUs always fail with a non-retryable validation error."""
 
@@ -36,11 +38,26 @@ class StandInMarketplaces:
     )
     published: dict[Marketplace, list[str]] = field(default_factory=lambda: defaultdict(list))
     cancelled: list[Marketplace] = field(default_factory=list)
+    withdrawn: dict[Marketplace, list[WithdrawRequest]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     active: int = 0
     max_active: int = 0
 
-    def activities(self) -> dict[Marketplace, Callable[..., Any]]:
-        return {m: self._make(m) for m in Marketplace}
+    def activities(self) -> dict[Marketplace, list[Callable[..., Any]]]:
+        return {m: [self._make(m), self._make_withdraw(m)] for m in Marketplace}
+
+    def _make_withdraw(self, marketplace: Marketplace) -> Callable[..., Any]:
+        @activity.defn(name=withdraw_activity_name(marketplace))
+        async def withdraw(request: WithdrawRequest) -> WithdrawResult:
+            self.withdrawn[marketplace].append(request)
+            listing_id = f"{marketplace.value}-{request.sku}"
+            live = listing_id in self.published[marketplace]
+            if live:
+                self.published[marketplace].remove(listing_id)
+            return WithdrawResult(marketplace=marketplace, withdrawn=live, listing_id=listing_id)
+
+        return withdraw
 
     def _make(self, marketplace: Marketplace) -> Callable[..., Any]:
         @activity.defn(name=publish_activity_name(marketplace))
@@ -71,7 +88,9 @@ class StandInMarketplaces:
                 type="MarketplaceValidationError",
                 non_retryable=True,
             )
-        if behaviour.block_until_cancelled:
+        if behaviour.create_then_block and request.current is None:
+            self.published[marketplace].append(f"{marketplace.value}-{request.listing.sku}")
+        if behaviour.block_until_cancelled or behaviour.create_then_block:
             try:
                 while True:
                     activity.heartbeat()
@@ -97,4 +116,5 @@ class StandInMarketplaces:
             listing_id=listing_id,
             listing_url=f"https://{marketplace.value}.example/{listing_id}",
             attempt=attempt,
+            action="revised" if request.current is not None else "created",
         )

@@ -1,0 +1,273 @@
+"""A listing: the product sold under one SKU, live on up to three marketplaces (issue 13).
+
+``ListingWorkflow`` (workflows/listing.py) is its entity workflow and the only writer of this
+state. Jobs are changes to it: they hand a :class:`Change` over and hear back one
+:class:`Outcome` per marketplace. Pure: time is always passed in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.canonical import fingerprint
+from domain.job import JobError, JobEvent, PublishRetry
+from domain.listing import Listing
+from domain.marketplaces import Marketplace
+from domain.messages import MarketplaceRef
+from domain.status import Action, MarketplaceStatus
+from domain.timestamps import UtcDatetime
+
+APPLY_SIGNAL = "apply"
+WITHDRAW_SIGNAL = "withdraw_job"
+OUTCOME_SIGNAL = "listing_outcome"
+WITHDRAWAL_SIGNAL = "listing_withdrawn"
+HAND_CHANGE_ACTIVITY = "hand_change_to_listing"
+"""The job's local activity that signals-with-start the entity with its :class:`Change`."""
+LISTING_WORKFLOW = "ListingWorkflow"
+MAX_EVENTS = 200
+"""Events a listing keeps (the newest); a listing lives for months, its history is in Temporal."""
+MAX_SEEN_CHANGES = 1000
+"""Change ids remembered to drop a re-delivered change (an activity's signal-with-start retried)."""
+
+
+def listing_workflow_id(sku: str) -> str:
+    """The entity's workflow id: one per SKU (DESIGN.md, "Listings are entities")."""
+    return f"listing-{sku}"
+
+
+class ListingStatus(StrEnum):
+    PENDING = "pending"  # nothing live yet
+    LIVE = "live"  # live on every marketplace it was published to
+    PARTIAL = "partial"  # live on some
+    ENDED = "ended"  # live nowhere: delisted or sold out
+
+
+class PlacementState(StrEnum):
+    PENDING = "pending"
+    LIVE = "live"
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+def content_fingerprint(listing: Listing) -> str:
+    """Equal for two listings a marketplace would show alike: a job bringing the same content
+    is ``unchanged``, with no write at all."""
+    return fingerprint(listing.model_dump(mode="json"))
+
+
+def images_fingerprint(listing: Listing) -> str:
+    return fingerprint(list(listing.images))
+
+
+class Placement(BaseModel):
+    """The listing on one marketplace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: PlacementState = PlacementState.PENDING
+    listing_id: str | None = None
+    listing_url: str | None = None
+    offer_id: str | None = None
+    quantity: int = 0
+    job_id: str | None = None
+    """The job whose content is live there (the last one applied)."""
+    created_by: str | None = None
+    """The job that created the live listing: cancelling that job withdraws it while no other
+    job has revised it since."""
+    content: str | None = None
+    images: str | None = None
+    updated_at: UtcDatetime | None = None
+    error: JobError | None = None
+
+    def ref(self) -> MarketplaceRef | None:
+        """The ids to revise or withdraw by; None while nothing is live."""
+        if self.state is not PlacementState.LIVE or self.listing_id is None:
+            return None
+        return MarketplaceRef(
+            listing_id=self.listing_id, listing_url=self.listing_url, offer_id=self.offer_id
+        )
+
+
+class Change(BaseModel):
+    """A job's change to the listing (signal ``apply``): its content on its marketplaces."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    round: int = 0
+    """0 for the job's first run, n for its n-th retry (which names only its failed ones)."""
+    listing: Listing
+    marketplaces: list[Marketplace]
+    publish_retry: dict[Marketplace, PublishRetry] = Field(default_factory=dict)
+    heartbeat_timeout: timedelta = timedelta(seconds=30)
+
+    @property
+    def change_id(self) -> str:
+        return f"{self.job_id}#{self.round}"
+
+
+class WithdrawJob(BaseModel):
+    """Signal ``withdraw_job``: the job was cancelled; stop its change and end what it created."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    reason: str = "job cancelled"
+
+
+class DelistRequest(BaseModel):
+    """Update ``delist`` (``POST /listings/{sku}/delist``): end the listing there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marketplaces: list[Marketplace] | None = None
+    """None: every marketplace."""
+    reason: str = "delisted by admin"
+
+
+class Outcome(BaseModel):
+    """Entity -> job (signal ``listing_outcome``): where one marketplace of a change ended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    round: int
+    marketplace: Marketplace
+    status: MarketplaceStatus  # COMPLETED or FAILED
+    action: Action | None = None
+    listing_id: str | None = None
+    listing_url: str | None = None
+    attempts: int = 0
+    error: JobError | None = None
+
+
+class Withdrawal(BaseModel):
+    """Entity -> job (signal ``listing_withdrawn``): the answer to :class:`WithdrawJob`. Each
+    marketplace of the job's change, with ``withdrawn`` when a listing it made was ended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawn: list[Marketplace] = Field(default_factory=list)
+
+
+class PlacementView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: PlacementState
+    listing_id: str | None
+    listing_url: str | None
+    quantity: int
+    job_id: str | None
+    updated_at: UtcDatetime | None
+    error: JobError | None
+
+
+class ListingView(BaseModel):
+    """``GET /listings/{sku}`` (CONTRACT.md, "Listings")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str
+    status: ListingStatus
+    quantity: int
+    sold: int = 0
+    oversold: int = 0
+    marketplaces: dict[Marketplace, PlacementView]
+    job_ids: list[str]
+    updated_at: UtcDatetime
+    stale: bool = False
+
+
+class ListingState(BaseModel):
+    """Everything the entity carries over continue-as-new."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str
+    placements: dict[Marketplace, Placement] = Field(default_factory=dict)
+    quantity: int = 0
+    sold: int = 0
+    oversold: int = 0
+    job_ids: list[str] = Field(default_factory=list)
+    seen_changes: list[str] = Field(default_factory=list)
+    events: list[JobEvent] = Field(default_factory=list)
+    next_seq: int = 1
+    updated_at: UtcDatetime | None = None
+    pending: list[Change] = Field(default_factory=list)
+    """Changes received and not applied yet (handed over on continue-as-new)."""
+    withdrawals: list[WithdrawJob] = Field(default_factory=list)
+    delists: list[DelistRequest] = Field(default_factory=list)
+    cancelled_jobs: list[str] = Field(default_factory=list)
+    """Jobs that asked for a withdrawal: a late change of theirs is dropped."""
+    lost_creates: dict[str, list[Marketplace]] = Field(default_factory=dict)
+    """Per cancelled job, the marketplaces whose create was stopped midway: it may have been
+    made with its answer lost, so the withdrawal looks it up."""
+
+    # -- events ---------------------------------------------------------------------------
+
+    def record(self, at: datetime, event_type: str, detail: dict[str, Any] | None = None) -> None:
+        self.events.append(JobEvent(seq=self.next_seq, at=at, type=event_type, detail=detail or {}))
+        self.next_seq += 1
+        del self.events[:-MAX_EVENTS]
+        self.updated_at = at
+
+    # -- changes --------------------------------------------------------------------------
+
+    def remember(self, change: Change) -> bool:
+        """True the first time a change id is seen (a re-delivered change is dropped)."""
+        if change.change_id in self.seen_changes:
+            return False
+        self.seen_changes.append(change.change_id)
+        del self.seen_changes[:-MAX_SEEN_CHANGES]
+        return True
+
+    def placement(self, marketplace: Marketplace) -> Placement:
+        return self.placements.setdefault(marketplace, Placement())
+
+    def applied(self, job_id: str) -> None:
+        if job_id in self.job_ids:
+            self.job_ids.remove(job_id)
+        self.job_ids.append(job_id)
+
+    # -- views ----------------------------------------------------------------------------
+
+    def status(self) -> ListingStatus:
+        states = [p.state for p in self.placements.values()]
+        live = sum(s is PlacementState.LIVE for s in states)
+        if live and live == len(states):
+            return ListingStatus.LIVE
+        if live:
+            return ListingStatus.PARTIAL
+        if any(s is PlacementState.ENDED for s in states):
+            return ListingStatus.ENDED
+        return ListingStatus.PENDING
+
+    def view(self, now: datetime) -> ListingView:
+        return ListingView(
+            sku=self.sku,
+            status=self.status(),
+            quantity=self.quantity,
+            sold=self.sold,
+            oversold=self.oversold,
+            marketplaces={
+                m: PlacementView(
+                    state=p.state,
+                    listing_id=p.listing_id,
+                    listing_url=p.listing_url,
+                    quantity=p.quantity if p.state is PlacementState.LIVE else 0,
+                    job_id=p.job_id,
+                    updated_at=p.updated_at,
+                    error=p.error,
+                )
+                for m, p in sorted(self.placements.items())
+            },
+            job_ids=list(self.job_ids),
+            updated_at=self.updated_at or now,
+        )
+
+    def memo(self, now: datetime) -> dict[str, Any]:
+        """The memo the entity upserts after each change: the stale view when no worker runs."""
+        return {"listing": self.view(now).model_dump(mode="json")}
