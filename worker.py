@@ -20,6 +20,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.etsy_token_workflow import EtsyTokenWorkflow
+from activities.listing_handoff import ListingHandOff
 from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
@@ -31,7 +32,6 @@ from domain.marketplaces import (
     Marketplace,
     marketplace_task_queue,
 )
-from activities.listing_handoff import ListingHandOff
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
