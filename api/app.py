@@ -13,9 +13,10 @@ from api.deps import Services
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
 from api.problems import install_problem_handlers
-from api.routes import admin, batches, codec, health, jobs, mip003, webhooks
+from api.routes import admin, batches, codec, health, jobs, listings, mip003, webhooks
 from api.services.batches import BatchService
 from api.services.jobs import JobService
+from api.services.listings import ListingService
 from api.services.payments import Payments
 from api.services.temporal import Executions
 from config.codec import payload_codec
@@ -39,6 +40,7 @@ def build_services(client: Client, settings: Settings) -> Services:
         jobs=JobService(executions, payments, settings),
         batches=BatchService(executions, payments, settings),
         payments=payments,
+        listings=ListingService(executions),
     )
 
 
@@ -83,6 +85,6 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         },
     )
     install_metrics(app)
-    for module in (jobs, webhooks, batches, mip003, admin, health, codec):
+    for module in (jobs, webhooks, batches, listings, mip003, admin, health, codec):
         app.include_router(module.router)
     return app

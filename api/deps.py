@@ -14,6 +14,7 @@ from temporalio.client import Client
 from api.problems import ProblemError
 from api.services.batches import BatchService
 from api.services.jobs import JobService
+from api.services.listings import ListingService
 from api.services.payments import Payments
 from config.codec import EncryptionCodec
 from config.settings import Settings
@@ -30,6 +31,7 @@ class Services:
     jobs: JobService
     batches: BatchService
     payments: Payments
+    listings: ListingService
 
 
 def get_settings(request: Request) -> Settings:
@@ -49,6 +51,10 @@ def get_jobs(services: Annotated[Services, Depends(get_services)]) -> JobService
 
 def get_batches(services: Annotated[Services, Depends(get_services)]) -> BatchService:
     return services.batches
+
+
+def get_listings(services: Annotated[Services, Depends(get_services)]) -> ListingService:
+    return services.listings
 
 
 def get_payments(services: Annotated[Services, Depends(get_services)]) -> Payments:
@@ -125,6 +131,7 @@ def prefer_wait(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Jobs = Annotated[JobService, Depends(get_jobs)]
 Batches = Annotated[BatchService, Depends(get_batches)]
+Listings = Annotated[ListingService, Depends(get_listings)]
 PaymentsDep = Annotated[Payments, Depends(get_payments)]
 TemporalClient = Annotated[Client, Depends(get_client)]
 OptionalClient = Annotated[Client | None, Depends(get_optional_client)]

@@ -1,4 +1,4 @@
-"""The ``marketplace-jobs`` command line: arguments, the four commands, errors to exit codes."""
+"""The ``marketplace-jobs`` command line: arguments, the commands, errors to exit codes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from cli import API_ENV, DEFAULT_API
 from cli.client import ApiClient
+from cli.display import listing_lines
 from cli.errors import EXIT_INTERRUPTED, EXIT_OK, ApiError, CliError
 from cli.inputs import Submission, read_submission
 from cli.payment import check_signing_secret, pay, payment_data
@@ -91,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     watch_cmd.add_argument("id", metavar="ID")
     _add_watch_options(watch_cmd)
 
+    listing_cmd = commands.add_parser(
+        "listing", help="show one SKU's listing on every marketplace (GET /listings/SKU)"
+    )
+    listing_cmd.add_argument("sku", metavar="SKU")
+
     sign_cmd = commands.add_parser(
         "sign",
         help="print a payment confirmation's signature, or a signed webhook curl (sends nothing)",
@@ -129,6 +135,8 @@ def run(argv: list[str]) -> int:
             if args.command == "submit":
                 submission = read_submission(args.file)
                 return _submit(client, submission, args)
+            if args.command == "listing":
+                return _listing(client, args.sku)
             if args.command == "pay":
                 return _pay(client, args.id, payment_data(args.data), args)
             return _watch(client, args.id, args)
@@ -170,6 +178,14 @@ def _pay(client: ApiClient, target_id: str, data: dict[str, Any], args: argparse
         payment_id = data.get("payment_id")
         reference = f" (payment_id {payment_id})" if payment_id else ""
         print(f"paid {target_id}{reference}: {status}", flush=True)
+    return EXIT_OK
+
+
+def _listing(client: ApiClient, sku: str) -> int:
+    if not sku.isascii() or not sku.isalnum():
+        raise CliError("SKU must be 1-50 letters and digits")
+    for line in listing_lines(client.get(f"/listings/{sku}")):
+        print(line)
     return EXIT_OK
 
 

@@ -38,6 +38,8 @@ def marketplace_summary(name: str, state: dict[str, Any]) -> str:
     details = []
     if state.get("listing_id"):
         details.append(f"listing {state['listing_id']}")
+    if state.get("action"):
+        details.append(str(state["action"]))
     if attempts > 1 or (status == "running" and attempts):
         details.append(f"attempt {attempts}")
     error = state.get("error")
@@ -143,3 +145,31 @@ def batch_renderable(view: dict[str, Any]) -> RenderableType:
     if view.get("stale"):
         parts.append(Text(_stale(view).strip(), "dim"))
     return Group(*parts)
+
+
+# -- a listing ------------------------------------------------------------------------------
+
+
+def listing_lines(view: dict[str, Any]) -> list[str]:
+    """``listing SKU1: live, quantity 3, sold 0`` then one line per marketplace."""
+    lines = [
+        f"listing {view['sku']}: {view['status']}, quantity {view.get('quantity', 0)}, "
+        f"sold {view.get('sold', 0)}, oversold {view.get('oversold', 0)}{_stale(view)}"
+    ]
+    for name, place in (view.get("marketplaces") or {}).items():
+        details = [f"quantity {place.get('quantity', 0)}"]
+        if place.get("listing_id"):
+            details.insert(0, f"listing {place['listing_id']}")
+        if place.get("job_id"):
+            details.append(f"job {place['job_id']}")
+        error = place.get("error")
+        if isinstance(error, dict):
+            details.append(f"{error.get('code')}: {error.get('message')}")
+        url = place.get("listing_url")
+        lines.append(
+            f"  {name} {place.get('state')} ({', '.join(details)})" + (f" {url}" if url else "")
+        )
+    jobs = view.get("job_ids") or []
+    if jobs:
+        lines.append(f"  jobs applied: {', '.join(jobs)}")
+    return lines

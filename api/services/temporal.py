@@ -47,6 +47,7 @@ class Kind:
 
 JOB = Kind("job", "JobWorkflow")
 BATCH = Kind("batch", "BatchWorkflow")
+LISTING = Kind("listing", "ListingWorkflow")
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ def base_bodies(job_id: str, batch_id: str) -> dict[str, Any]:
         },
         "/jobs/{job_id}/cancel": {"reason": "hostile input test"},
         "/jobs/{job_id}/retry": {"reason": "hostile input test"},
+        "/listings/{sku}/delist": {"marketplaces": ["etsy"], "reason": "hostile input test"},
         "/codec/encode": {"payloads": [payload]},
         "/codec/decode": {"payloads": [payload]},
     }
@@ -212,8 +213,10 @@ def routes(client: httpx.Client) -> list[Route]:
             continue
         # Admin actions get their own job and batch, so the other routes keep theirs.
         action = template.endswith(("/cancel", "/retry"))
-        path = template.replace("{job_id}", victim_job).replace(
-            "{batch_id}", victim_batch if action else batch_id
+        path = (
+            template.replace("{job_id}", victim_job)
+            .replace("{batch_id}", victim_batch if action else batch_id)
+            .replace("{sku}", "NOLISTING1")
         )
         assert "{" not in path, f"{template}: fill its path parameters here"
         if "requestBody" in post:

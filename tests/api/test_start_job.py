@@ -38,6 +38,7 @@ async def test_start_returns_201_with_awaiting_payment_view(api: httpx.AsyncClie
             "listing_id": None,
             "listing_url": None,
             "error": None,
+            "action": None,
         }
         for m in ("ebay", "etsy", "vinted")
     }
