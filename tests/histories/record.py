@@ -18,6 +18,8 @@ from temporalio.client import Client, WorkflowHandle
 from api.app import build_services
 from api.schemas import StartJobRequest
 from config.settings import Settings
+from domain.job import JobInput, JobView
+from domain.listing_entity import DelistRequest, ListingView, listing_workflow_id
 from domain.marketplaces import Marketplace
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.status import JobStatus
@@ -27,6 +29,7 @@ from tests.workflow.harness import has_status, running_workers, start_job, wait_
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
+from workflows.listing import ListingWorkflow
 
 HERE = Path(__file__).parent
 
@@ -134,6 +137,46 @@ async def batch_paid_by_update(client: Client) -> WorkflowHandle:
     return handle
 
 
+async def listing_revised_withdrawn_and_delisted(client: Client) -> WorkflowHandle:
+    """Issue 13: a listing entity through a create, a revise, an unchanged job, a job cancelled
+    mid-revise, and a delist (the entity's own history is the one recorded)."""
+    first = job_input()
+    await _paid(client, first)
+    for title in ("Revised title", "Revised title"):
+        await _paid(client, _same_sku(first, title=title))
+    await _paid(client, _same_sku(first, title="Cancelled"), cancel=True)
+    entity = client.get_workflow_handle_for(
+        ListingWorkflow.run, listing_workflow_id(first.listing.sku)
+    )
+    await entity.execute_update(ListingWorkflow.delist, DelistRequest())
+    await wait_for_listing(entity, lambda view: view.status == "ended")
+    return entity
+
+
+async def _paid(client: Client, job: JobInput, *, cancel: bool = False) -> JobView:
+    handle = await start_job(client, job)
+    await handle.execute_update(JobWorkflow.submit_input, _signed())
+    if cancel:
+        await wait_for(handle, lambda v: v.status is JobStatus.RUNNING)
+        await handle.execute_update(JobWorkflow.request_cancel, CancelRequest(reason="recorded"))
+    return await handle.result()
+
+
+def _same_sku(first: JobInput, **changes: object) -> JobInput:
+    return job_input().model_copy(update={"listing": first.listing.model_copy(update=changes)})
+
+
+async def wait_for_listing(
+    entity: WorkflowHandle, predicate: Callable[[ListingView], bool]
+) -> ListingView:
+    for _ in range(400):
+        view: ListingView = await entity.query(ListingWorkflow.view)
+        if predicate(view):
+            return view
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"listing condition not reached: {view}")
+
+
 SCENARIOS: dict[
     str, tuple[Callable[[Client], Awaitable[WorkflowHandle]], dict[Marketplace, Behaviour]]
 ] = {
@@ -163,6 +206,25 @@ SCENARIOS: dict[
         },
     ),
     "batch_paid_by_update": (batch_paid_by_update, {}),
+    # Issue 13: jobs through their listing entity (the files above are the pre-entity shapes,
+    # kept: they replay the legacy path).
+    "job_completed_through_listing": (job_completed, {}),
+    "job_failed_then_retried_through_listing": (
+        job_failed_then_retried,
+        {
+            Marketplace.ETSY: Behaviour(
+                fail_times=1, error_type="MarketplaceValidationError", non_retryable=True
+            )
+        },
+    ),
+    "job_cancelled_while_running_through_listing": (
+        job_cancelled_while_running,
+        {Marketplace.VINTED: Behaviour(create_then_block=True)},
+    ),
+    "listing_revised_withdrawn_and_delisted": (
+        listing_revised_withdrawn_and_delisted,
+        {Marketplace.EBAY: Behaviour(delay=1.5)},
+    ),
 }
 
 
