@@ -20,6 +20,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.etsy_token_workflow import EtsyTokenWorkflow
+from activities.job_context import JobContextInterceptor
 from activities.listing_handoff import ListingHandOff
 from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
@@ -100,6 +101,7 @@ def build_workers(
                 # Cancellation reaches an activity only in a heartbeat response; without this cap
                 # heartbeats are sent at 80 % of heartbeat_timeout, so a cancel would take ~24 s.
                 max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+                interceptors=[JobContextInterceptor()],
                 graceful_shutdown_timeout=shutdown,
             )
         )

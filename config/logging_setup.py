@@ -1,7 +1,9 @@
 """Logging for every process: one JSON object per line (or plain text), secrets never formatted in.
 
 Lines about a job carry ``job_id``, taken from, in order: an explicit ``extra={"job_id": …}``,
-the Temporal context the SDK's workflow and activity loggers attach (``temporal_workflow`` /
+the job an activity works for (``current_job_id``, set by the worker's interceptor from the
+activity's input: the listing entity runs the marketplace activities for its jobs), the Temporal
+context the SDK's workflow and activity loggers attach (``temporal_workflow`` /
 ``temporal_activity``; the JobWorkflow's workflow ID is the job ID), the request path of a
 uvicorn access line, or ``job_id=<id>`` in the message. Only the record's message, its explicit
 extras and its exception are written: never request headers or bodies.
@@ -15,10 +17,14 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from temporalio import activity, workflow
+
+current_job_id: ContextVar[str | None] = ContextVar("current_job_id", default=None)
+"""The job the running activity works for (activities/job_context.py sets it per activity task)."""
 
 LogFormat = Literal["json", "text"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -70,6 +76,9 @@ def job_id_of(record: logging.LogRecord) -> str | None:
     explicit = getattr(record, "job_id", None)
     if explicit:
         return str(explicit)
+    working_for = current_job_id.get()
+    if working_for:
+        return working_for
     for key in _TEMPORAL_CONTEXTS:
         context = getattr(record, key, None)
         if (

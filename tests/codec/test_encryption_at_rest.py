@@ -180,6 +180,13 @@ def _found(markers: Markers, job: StoredJob) -> set[str]:
     }
 
 
+def _sku_only_in_workflow_ids(sku: str, history_json: str) -> bool:
+    """Every occurrence of the SKU is the listing's workflow id, ``"workflowId": "listing-…"``."""
+    total = history_json.count(sku)
+    as_id = history_json.count(f'"workflowId": "listing-{sku}"')
+    return total > 0 and total == as_id
+
+
 @pytest.mark.parametrize("encrypted", [True, False], ids=["with_keys", "without_keys_control"])
 async def test_completed_job_stores_no_listing_or_payment_plaintext(
     server_target: str, encrypted: bool
@@ -194,7 +201,10 @@ async def test_completed_job_stores_no_listing_or_payment_plaintext(
     assert job.memo["status"] == "completed"
     leaked = _found(markers, job)
     if encrypted:
-        assert leaked == set()
+        # The SKU is an identifier, not content: it names the listing entity's workflow
+        # (listing-<sku>, issue 13), which signals the job; it appears nowhere else.
+        assert leaked == {"sku"}
+        assert _sku_only_in_workflow_ids(markers.sku, job.history_json)
         assert job.memo_encodings == {b"binary/encrypted"}, "the SDK encrypts memo fields too"
     else:
         # Control: the same run without keys stores every marker (the error one is not used).
@@ -214,6 +224,7 @@ async def test_marketplace_error_text_is_encrypted_in_the_failure(
     ebay = job.view.marketplaces[Marketplace.EBAY]
     assert ebay.error is not None and markers.error in ebay.error.message, "decrypted"
     if encrypted:
-        assert _found(markers, job) == set()
+        assert _found(markers, job) == {"sku"}
+        assert _sku_only_in_workflow_ids(markers.sku, job.history_json)
     else:
         assert "error" in _found(markers, job)

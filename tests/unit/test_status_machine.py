@@ -33,6 +33,8 @@ LEGAL_MARKETPLACE_MOVES = {
     (MarketplaceStatus.RUNNING, MarketplaceStatus.FAILED),
     (MarketplaceStatus.FAILED, MarketplaceStatus.RUNNING),
     (MarketplaceStatus.COMPLETED, MarketplaceStatus.SKIPPED),
+    # A cancelled job's listing withdrawn (issue 13): failed (cancelled), action withdrawn.
+    (MarketplaceStatus.COMPLETED, MarketplaceStatus.FAILED),
     (MarketplaceStatus.SKIPPED, MarketplaceStatus.COMPLETED),
 }
 
