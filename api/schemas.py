@@ -22,14 +22,10 @@ from pydantic_core import PydanticCustomError
 from config.settings import Settings
 from domain.batch import MAX_BATCH_SIZE
 from domain.canonical import MAX_JSON_DEPTH, json_depth
+from domain.input_form import FormError
 from domain.job import JobView
 from domain.listing import Listing
-from domain.listing_form import (
-    ListingFormError,
-    form_locations,
-    is_listing_form,
-    listing_json,
-)
+from domain.listing_form import form_locations, is_listing_form, listing_json
 from domain.marketplace_limits import ListingLimits, listing_violations
 from domain.marketplaces import ALL_MARKETPLACES, Marketplace
 
@@ -68,7 +64,7 @@ def _listing_of_form(values: dict[str, Any], handler: ValidatorFunctionWrapHandl
     try:
         listing: Listing = handler(listing_json(values))
         return listing
-    except ListingFormError as err:
+    except FormError as err:
         errors = [
             _form_error((field,), message, values.get(field)) for field, message in err.errors
         ]

@@ -10,7 +10,7 @@ numbers, ``min``/``max`` as the form applies them (string length on text, count 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -43,6 +43,14 @@ ABSENT: Final = _Absent()
 
 class FormValueError(ValueError):
     """A value no reading of the field makes sense of (an option index out of range, …)."""
+
+
+class FormError(ValueError):
+    """Form values that cannot be read: ``errors`` as (field id, message), in input order."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,35 @@ def _read_integer(value: Any) -> Any:
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         return int(value)
     return value
+
+
+def read_form(
+    fields: Iterable[FormField], values: Mapping[str, Any], *, check_required: bool = True
+) -> dict[str, Any]:
+    """Every value read by its field (``FormField.read``), optional empties left out. Raises
+    ``FormError`` naming each unknown id, unreadable value and, with ``check_required``, each
+    required field missing (leave that to the model behind the form when it has one)."""
+    by_id = {field.id: field for field in fields}
+    read: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    for field_id, value in values.items():
+        field = by_id.get(field_id)
+        if field is None:
+            errors.append((field_id, "Extra inputs are not permitted"))
+            continue
+        try:
+            result = field.read(value)
+        except FormValueError as err:
+            errors.append((field_id, str(err)))
+            continue
+        if result is not ABSENT:
+            read[field_id] = result
+    if check_required:
+        missing = [f.id for f in by_id.values() if not f.optional and f.id not in values]
+        errors.extend((field_id, "Field required") for field_id in missing)
+    if errors:
+        raise FormError(errors)
+    return read
 
 
 def form_schema(fields: Iterable[FormField]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.input_form import ABSENT, FieldType, FormField, FormValueError, form_schema
+from domain.input_form import FieldType, FormField, form_schema, read_form
 from domain.listing import Listing
 
 Loc = tuple[str | int, ...]
@@ -51,14 +51,6 @@ ROWS: tuple[FormRow, ...] = (
     FormRow("when_made", ("when_made",), FieldType.OPTION, "When it was made"),
     FormRow("is_supply", ("is_supply",), FieldType.BOOLEAN, "Craft supply"),
 )
-
-
-class ListingFormError(ValueError):
-    """Form values that cannot become a listing: ``errors`` as (field id, message)."""
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
-        self.errors = errors
 
 
 # -- the fields, from the model -------------------------------------------------------------
@@ -110,7 +102,6 @@ def _field(row: FormRow, root: dict[str, Any]) -> FormField:
 LISTING_FORM: tuple[FormField, ...] = tuple(
     _field(row, Listing.model_json_schema()) for row in ROWS
 )
-_FIELDS = {field.id: field for field in LISTING_FORM}
 _ROWS = {row.id: row for row in ROWS}
 
 
@@ -130,29 +121,16 @@ def is_listing_form(input_data: Any) -> bool:
 
 
 def listing_json(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The nested listing JSON of flat form values, for ``Listing`` to validate. Raises
-    ``ListingFormError`` for unknown ids and values no reading makes sense of."""
+    """The nested listing JSON of flat form values, for ``Listing`` to validate (which also
+    names missing fields). Raises ``FormError`` for unknown ids and values no reading of the
+    field makes sense of."""
     listing: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
-    for field_id, value in values.items():
-        field = _FIELDS.get(field_id)
-        if field is None:
-            errors.append((field_id, "Extra inputs are not permitted"))
-            continue
-        try:
-            read = field.read(value)
-        except FormValueError as err:
-            errors.append((field_id, str(err)))
-            continue
-        if read is ABSENT:
-            continue
+    for field_id, value in read_form(LISTING_FORM, values, check_required=False).items():
         *parents, leaf = _ROWS[field_id].path
         target = listing
         for parent in parents:
             target = target.setdefault(parent, {})
-        target[leaf] = read
-    if errors:
-        raise ListingFormError(errors)
+        target[leaf] = value
     return listing
 
 

@@ -56,6 +56,8 @@ async def test_status_without_a_worker_falls_back_to_the_memo(
     assert view["stale"] is True
     assert view["status"] == "awaiting_payment"
     assert view["job_id"] == job["job_id"] and view["input_hash"] == job["input_hash"]
+    mip = await api_without_worker.get("/status", params={"job_id": job["job_id"]})
+    assert mip.status_code == 200 and mip.json()["status"] == "awaiting_payment"
 
 
 async def test_input_schema_is_the_flat_listing_form(api: httpx.AsyncClient):

@@ -8,12 +8,19 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from domain.input_form import ABSENT, FIELD_ID, FieldType, FormField, FormValueError
+from domain.input_form import (
+    ABSENT,
+    FIELD_ID,
+    FieldType,
+    FormError,
+    FormField,
+    FormValueError,
+    read_form,
+)
 from domain.listing import Listing
 from domain.listing_form import (
     LISTING_FORM,
     ROWS,
-    ListingFormError,
     form_locations,
     form_values,
     is_listing_form,
@@ -126,7 +133,7 @@ def test_an_optional_field_left_empty_is_absent():
     ],
 )
 def test_values_no_reading_fits_name_their_field(values: dict[str, Any], field: str, words: str):
-    with pytest.raises(ListingFormError) as err:
+    with pytest.raises(FormError) as err:
         listing_json(_form(**values))
     assert [f for f, _ in err.value.errors] == [field]
     assert words in err.value.errors[0][1]
@@ -174,3 +181,19 @@ def test_a_multiple_choice_option_reads_a_list():
         field.read([])
     optional = FormField(id="c", type=FieldType.OPTION, name="C", values=("a",), optional=True)
     assert optional.read([]) is ABSENT
+
+
+def test_a_form_without_a_model_is_read_and_checked_field_by_field():
+    """What a job asking for fields no model describes (eBay aspects) reads its answer with."""
+    fields = [
+        FormField(id="Colour", type=FieldType.OPTION, name="Colour", values=("Red", "Blue"), max=1),
+        FormField(id="Material", type=FieldType.TEXT, name="Material"),
+        FormField(id="Style", type=FieldType.TEXT, name="Style", optional=True),
+    ]
+    assert read_form(fields, {"Colour": [1], "Material": "Denim", "Style": ""}) == {
+        "Colour": "Blue",
+        "Material": "Denim",
+    }
+    with pytest.raises(FormError) as err:
+        read_form(fields, {"Colour": [5], "Pattern": "x"})
+    assert [field for field, _ in err.value.errors] == ["Colour", "Pattern", "Material"]
