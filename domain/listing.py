@@ -93,9 +93,9 @@ class Price(BaseModel):
     amount: Amount = Field(
         description="Decimal string > 0 with at most 2 decimals.", examples=["45.00"]
     )
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
-        description="ISO 4217 code, 3 upper-case letters.", examples=["EUR"]
-    )
+    currency: Annotated[
+        str, StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+    ] = Field(description="ISO 4217 code, 3 upper-case letters.", examples=["EUR"])
 
     @property
     def decimal_amount(self) -> Decimal:
@@ -107,8 +107,8 @@ class Listing(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sku: Annotated[str, StringConstraints(pattern=SKU_PATTERN)] = Field(
-        description="Seller SKU, 1-50 letters and digits.", examples=["SKU12345"]
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=SKU_PATTERN)] = (
+        Field(description="Seller SKU, 1-50 letters and digits.", examples=["SKU12345"])
     )
     title: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(
         examples=["Vintage denim jacket"]

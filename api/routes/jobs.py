@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyKey, Jobs, PreferWait, SettingsDep
@@ -33,10 +33,12 @@ JobIdPath = Annotated[str, Path(min_length=1, max_length=255, description="The j
         },
         503: {"description": "Temporal unavailable.", **PROBLEM},
     },
-    summary="Start a job: it waits for a signed payment confirmation, then publishes.",
+    summary="Start a job: it waits for a signed payment confirmation, then publishes. The "
+    "answer is the job view and MIP-003's start response in one object.",
 )
 async def start_job(
     jobs: Jobs,
+    settings: SettingsDep,
     response: Response,
     body: Annotated[StartJobRequest, Body()],
     idempotency_key: IdempotencyKey,
@@ -44,7 +46,7 @@ async def start_job(
     view, created = await jobs.start(body, idempotency_key)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/status/{view.job_id}"
-    return StartJobResponse.of(view)
+    return StartJobResponse.of(view, settings)
 
 
 @router.get(
@@ -54,18 +56,6 @@ async def start_job(
     summary="The job view, from the workflow's status query.",
 )
 async def job_status(jobs: Jobs, job_id: JobIdPath) -> JobView:
-    return await jobs.view(job_id)
-
-
-@router.get(
-    "/status",
-    response_model=JobView,
-    responses={404: {"description": "Unknown job.", **PROBLEM}},
-    summary="MIP-003 form of the status route: `GET /status?job_id=…`.",
-)
-async def job_status_mip003(
-    jobs: Jobs, job_id: Annotated[str, Query(min_length=1, max_length=255)]
-) -> JobView:
     return await jobs.view(job_id)
 
 

@@ -23,6 +23,7 @@ from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
 from domain.marketplaces import ALL_MARKETPLACES
 from domain.memo import JobMemo
 from domain.messages import CancelRequest, RetryRequest, SignedInput
+from domain.mip003 import MipStatusView, mip_status_view
 from domain.status import SETTLED_JOB_STATUSES, JobStatus
 from workflows.job import JobWorkflow
 
@@ -38,9 +39,10 @@ def utcnow() -> datetime:
 
 
 def request_json(request: StartJobRequest) -> dict[str, Any]:
-    """The caller's fields, as "the same body" of an Idempotency-Key compares them."""
+    """The caller's fields, as "the same body" of an Idempotency-Key compares them (the
+    listing as received: the same listing spelled as another form is another body)."""
     return {
-        "input_data": request.input_data.model_dump(mode="json", exclude_unset=True),
+        "input_data": request.received_input_data(),
         "identifier_from_purchaser": request.identifier_from_purchaser,
         "marketplaces": request.marketplaces,
     }
@@ -56,8 +58,8 @@ def build_job_input(
     batch_index: int | None = None,
 ) -> JobInput:
     """The JobWorkflow input of a start request (single jobs and batch children alike): the
-    MIP-004 input hash, the payment reference, deadlines, retry policy from settings."""
-    listing_json = request.input_data.model_dump(mode="json", exclude_unset=True)
+    MIP-004 input hash (of ``input_data`` as received), the payment reference, deadlines,
+    retry policy from settings."""
     identifier = request.identifier_from_purchaser or f"mj-{uuid.uuid4().hex[:16]}"
     marketplaces = list(request.marketplaces or ALL_MARKETPLACES)
     return JobInput(
@@ -65,7 +67,7 @@ def build_job_input(
         listing=request.input_data,
         marketplaces=marketplaces,
         identifier_from_purchaser=identifier,
-        input_hash=input_hash(identifier, listing_json),
+        input_hash=input_hash(identifier, request.received_input_data()),
         blockchain_identifier=f"pay_{uuid.uuid4().hex}",
         created_at=now,
         pay_by_time=now + settings.payment_timeout,
@@ -143,6 +145,22 @@ class JobService:
             log.warning("status query unanswered job_id=%s; using memo", job_id)
         execution = await self.executions.describe(JOB, job_id)
         return JobMemo.model_validate(execution.memo).stale_view(job_id, not execution.running)
+
+    async def mip_status(self, job_id: str) -> MipStatusView:
+        """MIP-003 ``GET /status?job_id=``: the job view in the five MIP statuses."""
+        view = await self.view(job_id)
+        reason = await self.cancel_reason(job_id) if view.status is JobStatus.CANCELLED else None
+        return mip_status_view(view, cancel_reason=reason)
+
+    async def cancel_reason(self, job_id: str) -> str | None:
+        """Why a cancelled job was cancelled (its ``job.cancelled`` event); None when no worker
+        answers the events query."""
+        try:
+            events = await self.events(job_id)
+        except ProblemError:
+            return None
+        reasons = [e.detail.get("reason") for e in events if e.type == "job.cancelled"]
+        return str(reasons[-1]) if reasons and reasons[-1] else None
 
     async def events(self, job_id: str) -> list[JobEvent]:
         try:

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -135,3 +136,26 @@ def served_api(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+async def mip_answers(
+    dev_client: Client,
+    api_settings: Settings,
+    session_worker: None,
+    keys: Keys,
+    simulator_url: str,  # noqa: F811
+) -> Any:
+    """Every MIP-003 answer in every job status, collected once for the client contract
+    tests (tests/api/mip003_answers.py)."""
+    from tests.api.mip003_answers import collect
+    from tests.support.simulator import SimulatorControl
+
+    app = create_app(client=dev_client, settings=api_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+            SimulatorControl(simulator_url) as sim,
+        ):
+            return await collect(client, keys, sim)

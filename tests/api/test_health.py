@@ -43,6 +43,8 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient):
         "/provide_input",
         "/status/{job_id}",
         "/status",
+        "/input_schema",
+        "/demo",
         "/jobs/{job_id}/events",
         "/health",
         "/ready",

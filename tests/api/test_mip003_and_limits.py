@@ -1,4 +1,4 @@
-"""MIP-003 availability and input schema, status with no worker, request body limits."""
+"""MIP-003 availability, input schema and status route, status with no worker, body limits."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from api.app import create_app
 from config.settings import Settings
-from domain.listing import Listing
+from domain.listing_form import LISTING_FORM
 from tests.api.helpers import assert_problem, create_job
 from tests.factories import listing_body, start_job_body
 from tests.temporal_binaries import start_dev_env
@@ -56,27 +56,38 @@ async def test_status_without_a_worker_falls_back_to_the_memo(
     assert view["stale"] is True
     assert view["status"] == "awaiting_payment"
     assert view["job_id"] == job["job_id"] and view["input_hash"] == job["input_hash"]
+    mip = await api_without_worker.get("/status", params={"job_id": job["job_id"]})
+    assert mip.status_code == 200 and mip.json()["status"] == "awaiting_payment"
 
 
-async def test_input_schema_is_derived_from_the_listing_model(api: httpx.AsyncClient):
+async def test_input_schema_is_the_flat_listing_form(api: httpx.AsyncClient):
+    """Issue 15 part 2: flat ids (Sokosumi nests a dotted id), one per listing field."""
     fields = {f["id"]: f for f in (await api.get("/input_schema")).json()["input_data"]}
-    model_fields = set(Listing.model_fields) - {"price"} | {"price.amount", "price.currency"}
-    assert set(fields) == model_fields, "every listing field, nothing else"
+    assert set(fields) == {field.id for field in LISTING_FORM}
+    assert {"price_amount", "price_currency"} <= set(fields)
+    assert not any("." in field_id for field_id in fields)
     assert fields["condition"]["type"] == "option"
     assert fields["condition"]["data"]["values"] == ["new", "like_new", "good", "fair"]
     assert fields["description"]["type"] == "textarea"
+    assert fields["images"]["type"] == "textarea"
     assert {"validation": "max", "value": "80"} in fields["title"]["validations"]
     assert {"validation": "min", "value": "1"} in fields["quantity"]["validations"]
     assert {"validation": "optional", "value": "true"} in fields["brand"]["validations"]
     assert not any(v["validation"] == "optional" for v in fields["sku"]["validations"])
-    allowed = {"text", "textarea", "number", "option", "url"}
+    allowed = {"text", "textarea", "number", "option", "boolean"}
     assert {f["type"] for f in fields.values()} <= allowed
 
 
 async def test_mip003_status_route_takes_a_query_parameter(api: httpx.AsyncClient):
+    """Issue 15 part 1: ``/status?job_id=`` is the MIP view; ``/status/{id}`` the job view."""
     job = await create_job(api)
     response = await api.get("/status", params={"job_id": job["job_id"]})
-    assert response.status_code == 200 and response.json()["job_id"] == job["job_id"]
+    assert response.status_code == 200
+    mip = response.json()
+    assert mip["job_id"] == job["job_id"] and mip["status"] == "awaiting_payment"
+    assert mip["id"] and mip["id"] != job["job_id"], "the id of this status, not of the job"
+    assert "result" not in mip and "input_schema" not in mip
+    assert (await api.get(f"/status/{job['job_id']}")).json()["input_hash"] == job["input_hash"]
     assert_problem(await api.get("/status", params={"job_id": "nope"}), 404)
     assert_problem(await api.get("/status"), 422)
 

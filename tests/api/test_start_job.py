@@ -27,6 +27,8 @@ async def test_start_returns_201_with_awaiting_payment_view(api: httpx.AsyncClie
     assert job["input_hash"] == input_hash(body["identifier_from_purchaser"], body["input_data"])
     assert job["inputHash"] == job["input_hash"]
     assert job["blockchainIdentifier"] == job["blockchain_identifier"]
+    assert job["id"] == job["job_id"]
+    assert job["identifierFromPurchaser"] == body["identifier_from_purchaser"]
     assert job["identifier_from_purchaser"] == body["identifier_from_purchaser"]
     for field in ("created_at", "updated_at", "pay_by_time"):
         assert Z_TIMESTAMP.match(job[field]), job[field]

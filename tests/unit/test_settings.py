@@ -43,6 +43,8 @@ def test_contract_defaults(monkeypatch: pytest.MonkeyPatch):
     assert settings.base_url("ebay") == "http://127.0.0.1:8081/ebay/sell/inventory/v1"
     assert settings.worker_enabled is True
     assert settings.admin_token is None
+    assert "MASUMI_AGENT_IDENTIFIER" in settings.masumi_agent_identifier, "says it is unset"
+    assert settings.masumi_submit_result_after == timedelta(hours=24)
 
 
 @pytest.mark.parametrize(
@@ -77,6 +79,9 @@ def test_bad_durations_are_rejected(value: str):
         ("SIGNING_PUBLIC_KEYS", "whpk_AAAA"),
         ("API_PORT", "99999"),
         ("SIMULATOR_URL", "ftp://x"),
+        ("MASUMI_SUBMIT_RESULT_AFTER", "PT1H"),
+        ("MASUMI_UNLOCK_AFTER", "never"),
+        ("MASUMI_AGENT_IDENTIFIER", ""),
     ],
 )
 def test_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str):
