@@ -196,10 +196,12 @@ class Settings(BaseSettings):
     vinted_webhook_signing_key: SecretStr = SecretStr("sim-vinted-webhook-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
 
-    # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy).
+    # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy), through
+    # the outbound guard (activities/image_guard.py: public addresses only).
     # IMAGE_FETCH_OVERRIDE_URL sends every download to a local image source instead (offline
-    # machines): default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL
-    # unset), off once ETSY_BASE_URL names the real API; "off" turns it off explicitly.
+    # machines) and is the only origin the guard lets reach a loopback or private address:
+    # default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL unset), off
+    # once ETSY_BASE_URL names the real API; "off" turns it off explicitly.
     image_fetch_override_url: str | None = None
     image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     image_fetch_timeout: float = Field(default=30.0, gt=0, le=300)
