@@ -19,7 +19,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from activities.etsy_token_workflow import EtsyTokenWorkflow
 from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
@@ -32,6 +31,7 @@ from domain.marketplaces import (
     marketplace_task_queue,
 )
 from workflows.batch import BatchWorkflow
+from workflows.etsy_tokens import EtsyTokenWorkflow
 from workflows.job import JobWorkflow
 
 log = logging.getLogger("worker")
