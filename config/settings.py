@@ -360,7 +360,13 @@ class Settings(BaseSettings):
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("etsy_return_policy_id", "image_fetch_override_url", mode="before")
+    @field_validator(
+        "etsy_return_policy_id",
+        "image_fetch_override_url",
+        "ebay_oauth_url",
+        "etsy_oauth_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -412,6 +418,31 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"EBAY_CONTENT_LANGUAGE {self.ebay_content_language!r} is not a language of "
                 f"{self.ebay_marketplace_id} ({', '.join(locales)})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_ebay_endpoints_agree(self) -> Settings:
+        """An explicit EBAY_BASE_URL and the token endpoint are both the simulator's or
+        neither: a real API with the simulator's token endpoint would renew the seller's real
+        refresh token there (real_api_fidelity.md #9), the simulator's API with eBay's token
+        endpoint would send the simulator's credentials to eBay. EBAY_BASE_URL unset is the
+        local stack, which names EBAY_OAUTH_URL itself (`make run`, docker-compose.yml)."""
+        if self.ebay_base_url is None:
+            return self
+        simulator = f"{self.simulator_url.rstrip('/')}/"
+        api_simulated = self.ebay_base_url.startswith(simulator)
+        token_simulated = (self.ebay_oauth_url or "").startswith(simulator)
+        if api_simulated and not token_simulated:
+            raise ValueError(
+                f"EBAY_BASE_URL is the simulator's but the token endpoint is "
+                f"{self.ebay_token_url()}: set EBAY_OAUTH_URL to the simulator's "
+                f"({simulator}ebay/identity/v1/oauth2/token)"
+            )
+        if token_simulated and not api_simulated:
+            raise ValueError(
+                f"EBAY_OAUTH_URL is the simulator's but EBAY_BASE_URL is {self.ebay_base_url}: "
+                "set EBAY_OAUTH_URL empty for eBay's own token endpoint (EBAY_ENVIRONMENT)"
             )
         return self
 
