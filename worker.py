@@ -19,7 +19,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from activities.etsy_token_workflow import EtsyTokenWorkflow
 from activities.job_context import JobContextInterceptor
 from activities.listing_handoff import ListingHandOff
 from config.logging_setup import configure_logging
@@ -34,6 +33,7 @@ from domain.marketplaces import (
     marketplace_task_queue,
 )
 from workflows.batch import BatchWorkflow
+from workflows.etsy_tokens import EtsyTokenWorkflow
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
 

@@ -68,7 +68,7 @@ class EtsyActivities:
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
         self.http = http
-        self.images = ImageFetcher(settings, http)
+        self.images = ImageFetcher(settings)
         self.tokens = EtsyTokens(settings, http, keepalive=_keepalive)
         self.base_url = settings.base_url(MARKETPLACE)
         self.shop = f"/shops/{settings.etsy_shop_id}"

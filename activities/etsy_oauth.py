@@ -1,5 +1,5 @@
 """Etsy access tokens for the adapter: the configured one, renewed through the shop's
-EtsyTokenWorkflow when it expires or Etsy refuses it (design in etsy_token_workflow.py).
+EtsyTokenWorkflow when it expires or Etsy refuses it (design in workflows/etsy_tokens.py).
 
 Etsy's refresh (developers.etsy.com, "Authentication"): ``POST
 https://api.etsy.com/v3/public/oauth/token`` (form-urlencoded) with ``grant_type=refresh_token``,
@@ -29,7 +29,11 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdate
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.etsy_token_workflow import (
+from activities.http_errors import MARKETPLACE_AUTH_ERROR, MARKETPLACE_UNAVAILABLE
+from activities.http_errors import marketplace_error as _marketplace_error
+from config.settings import Settings
+from domain.marketplaces import Marketplace, marketplace_task_queue
+from workflows.etsy_tokens import (
     EtsyTokenWorkflow,
     RefreshReport,
     SealedPair,
@@ -37,10 +41,6 @@ from activities.etsy_token_workflow import (
     TokenRequest,
     TokenState,
 )
-from activities.http_errors import MARKETPLACE_AUTH_ERROR, MARKETPLACE_UNAVAILABLE
-from activities.http_errors import marketplace_error as _marketplace_error
-from config.settings import Settings
-from domain.marketplaces import Marketplace, marketplace_task_queue
 
 MARKETPLACE = Marketplace.ETSY
 MARGIN = timedelta(minutes=5)

@@ -2,20 +2,27 @@
 
 Each image is fetched from its own https URL with limits on time, size and type, into a
 spooled temporary file (memory up to 1 MiB, disk beyond), before the marketplace sees any
-write. An image that cannot be fetched or is not an image is an ``ImageRejected`` naming the
-URL: the listing itself is wrong, so the adapter fails it without retrying.
+write. An image that cannot be fetched, is not an image or points at a non-public address is
+an ``ImageRejected`` naming the URL: the listing itself is wrong, so the adapter fails it
+without retrying.
+
+The URLs are user input, so the downloads go through their own client behind the outbound
+guard (``activities/image_guard.py``): public addresses only, every redirect hop checked, the
+connection pinned to the checked address, no proxy from the environment.
 
 Limits, and where they come from:
 - types JPEG, PNG, GIF, recognised by their leading bytes (the Content-Type a host sends is
   often ``application/octet-stream``): the formats Etsy takes for listing photos;
 - ``IMAGE_MAX_BYTES`` (default 10 MiB, the per-photo limit sellers report for Etsy; Etsy's
-  API reference gives none);
-- ``IMAGE_FETCH_TIMEOUT`` seconds for the whole download, redirects included (at most 5, each
-  to https);
+  API reference gives none), checked against Content-Length and again while streaming;
+- ``IMAGE_FETCH_TIMEOUT`` seconds for the whole download, DNS and redirects included (at most
+  5 redirects, each to https);
 - transient failures (connection errors, timeouts, 5xx, 429) are tried 3 times, then reported.
 
 Offline machines: ``Settings.image_source_override()`` (``IMAGE_FETCH_OVERRIDE_URL``) sends
-``https://host/path`` to ``<override>/host/path`` instead; everything else stays the same.
+``https://host/path`` to ``<override>/host/path`` instead; everything else stays the same, and
+that origin is the only one the guard lets reach a loopback or private address. A listing URL
+whose host is a non-public IP address is refused even then, as in production.
 """
 
 from __future__ import annotations
@@ -31,6 +38,16 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from activities import USER_AGENT
+from activities.image_guard import (
+    BlockedAddress,
+    GuardedTransport,
+    Origin,
+    Resolver,
+    literal_refusal,
+    origin_of,
+    system_resolver,
+)
 from config.settings import Settings
 
 SIGNATURES: dict[bytes, tuple[str, str]] = {
@@ -73,13 +90,36 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 
 
 class ImageFetcher:
-    """Downloads images with the worker's shared HTTP client."""
+    """Downloads images with a client of its own, behind the outbound guard.
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
-        self.http = http
+    ``transport`` is what connects (default: httpx's, no keep-alive, so a connection opened
+    for one host name is never reused for another that shares its address, and nothing stays
+    open between downloads: the client needs no closing); tests pass a ``MockTransport`` and a
+    ``resolver`` of their own, and the guard still runs on top."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         self.max_bytes = settings.image_max_bytes
         self.timeout = settings.image_fetch_timeout
         self.override = settings.image_source_override()
+        self.trusted: Origin | None = (
+            origin_of(httpx.URL(self.override)) if self.override is not None else None
+        )
+        inner = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_keepalive_connections=0)
+        )
+        self.http = httpx.AsyncClient(
+            transport=GuardedTransport(inner, resolver=resolver, trusted=self.trusted),
+            timeout=httpx.Timeout(settings.image_fetch_timeout),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+            trust_env=False,  # no HTTP(S)_PROXY: the guard must see the image host's address
+        )
 
     @asynccontextmanager
     async def fetch_all(
@@ -96,6 +136,7 @@ class ImageFetcher:
             yield images
 
     async def fetch(self, url: str, progress: Callable[[], None] = lambda: None) -> FetchedImage:
+        self._refuse_before_any_request(url)
         for attempt in range(1, ATTEMPTS + 1):
             progress()
             try:
@@ -112,6 +153,18 @@ class ImageFetcher:
             await asyncio.sleep(0.5 * attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _refuse_before_any_request(self, url: str) -> None:
+        """What the listing URL itself shows: not https, or a non-public IP address. Checked
+        with or without the override, so the local stack refuses what production refuses."""
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise ImageRejected(url, "not a valid URL") from None
+        if parsed.scheme != "https":
+            raise ImageRejected(url, "not an https URL")
+        if (reason := literal_refusal(parsed)) is not None:
+            raise ImageRejected(url, f"refused: {reason}")
+
     def source_of(self, url: str) -> str:
         """Where ``url`` is actually downloaded from (the override, if one is set)."""
         if self.override is None:
@@ -122,9 +175,13 @@ class ImageFetcher:
 
     async def _download(self, url: str, progress: Callable[[], None]) -> FetchedImage:
         target = self.source_of(url)
-        for _ in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             request = self.http.build_request("GET", target, headers={"Accept": "image/*"})
-            response = await self.http.send(request, stream=True, follow_redirects=False)
+            try:
+                response = await self.http.send(request, stream=True, follow_redirects=False)
+            except BlockedAddress as err:
+                where = f"redirected to {target}, " if hop else ""
+                raise ImageRejected(url, f"{where}refused: {err.reason}") from None
             try:
                 if response.is_redirect:
                     target = self._next_hop(url, target, response)
@@ -137,7 +194,13 @@ class ImageFetcher:
     def _next_hop(self, url: str, current: str, response: httpx.Response) -> str:
         location: str = response.headers.get("location", "")
         nxt = urljoin(current, location)
-        if not location or (self.override is None and urlsplit(nxt).scheme != "https"):
+        try:
+            trusted = origin_of(httpx.URL(nxt)) == self.trusted
+        except (httpx.InvalidURL, UnicodeError):
+            raise ImageRejected(
+                url, f"redirected to an invalid URL ({response.status_code})"
+            ) from None
+        if not location or (not trusted and urlsplit(nxt).scheme != "https"):
             raise ImageRejected(url, f"redirected to a non-https address ({response.status_code})")
         return nxt
 

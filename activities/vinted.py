@@ -47,6 +47,7 @@ from activities.vinted_ontology import (
 )
 from config.settings import Settings
 from domain.listing import Listing
+from domain.marketplace_limits import ListingLimits, listing_violations
 from domain.marketplaces import publish_activity_name
 from domain.messages import PublishRequest, PublishResult
 
@@ -58,12 +59,6 @@ POLL_MARGIN_SECONDS = 2.0
 ACTIVE, FAILED = "ACTIVE", "FAILED"
 """GetItemStatus outcomes. ``ACTIVE``: quick-vint-api ``reconcile.ts``; ``FAILED`` is an
 ASSUMPTION (no source names the failed status); anything else counts as still processing."""
-
-TITLE_LENGTH = (5, 100)
-DESCRIPTION_LENGTH = (5, 2000)
-CURRENCIES = ("EUR", "GBP")
-"""Item limits from api.yml v0.355.1 as anicolao/vintage reports them (titles 5-100,
-descriptions 5-2000, currency EUR or GBP); checked before any write."""
 
 REFERENCE_MAX = 64
 """``item_reference`` length limit (quick-vint-api ``validateItemInput``)."""
@@ -80,18 +75,14 @@ def item_reference(sku: str, idempotency_key: str) -> str:
     return f"{re.sub(r'[^A-Za-z0-9]', '', sku)}-{digest}"[-REFERENCE_MAX:]
 
 
-def listing_problems(listing: Listing) -> dict[str, str]:
-    """What Vinted's item schema refuses in this listing, by field (before any write)."""
-    problems: dict[str, str] = {}
-    for field, value, (low, high) in (
-        ("title", listing.title, TITLE_LENGTH),
-        ("description", listing.description, DESCRIPTION_LENGTH),
-    ):
-        if not low <= len(value) <= high:
-            problems[field] = f"Vinted takes {low}-{high} characters, this has {len(value)}"
-    if listing.price.currency not in CURRENCIES:
-        problems["price.currency"] = f"Vinted takes {' or '.join(CURRENCIES)}"
-    return problems
+def listing_problems(listing: Listing, limits: ListingLimits) -> dict[str, str]:
+    """What Vinted's item schema refuses in this listing, by field (before any write): the
+    rules ``POST /start_job`` already applied (``domain.marketplace_limits``), checked again
+    for jobs started before a rule existed."""
+    return {
+        violation.field: violation.message
+        for violation in listing_violations(listing, [MARKETPLACE], limits)
+    }
 
 
 def item_body(listing: Listing, reference: str, ids: ItemIds) -> dict[str, Any]:
@@ -150,7 +141,7 @@ class VintedActivities:
         """The CreateItems entry, or a non-retryable error naming every field Vinted needs
         that the listing and the seller's settings do not give."""
         ontology = await self.ontologies.get(self.api.get_ontologies)
-        problems = listing_problems(listing)
+        problems = listing_problems(listing, self.settings.listing_limits())
         try:
             ids = resolve_item_ids(listing, ontology, self.settings)
         except UnresolvedItemIds as err:

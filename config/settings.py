@@ -219,10 +219,12 @@ class Settings(BaseSettings):
     vinted_webhook_signing_key: SecretStr = SecretStr("sim-vinted-webhook-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
 
-    # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy).
+    # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy), through
+    # the outbound guard (activities/image_guard.py: public addresses only).
     # IMAGE_FETCH_OVERRIDE_URL sends every download to a local image source instead (offline
-    # machines): default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL
-    # unset), off once ETSY_BASE_URL names the real API; "off" turns it off explicitly.
+    # machines) and is the only origin the guard lets reach a loopback or private address:
+    # default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL unset), off
+    # once ETSY_BASE_URL names the real API; "off" turns it off explicitly.
     image_fetch_override_url: str | None = None
     image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     image_fetch_timeout: float = Field(default=30.0, gt=0, le=300)
@@ -384,7 +386,13 @@ class Settings(BaseSettings):
     def _empty_refresh_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("etsy_return_policy_id", "image_fetch_override_url", mode="before")
+    @field_validator(
+        "etsy_return_policy_id",
+        "image_fetch_override_url",
+        "ebay_oauth_url",
+        "etsy_oauth_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -449,6 +457,31 @@ class Settings(BaseSettings):
                 "after its payment"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_ebay_endpoints_agree(self) -> Settings:
+        """An explicit EBAY_BASE_URL and the token endpoint are both the simulator's or
+        neither: a real API with the simulator's token endpoint would renew the seller's real
+        refresh token there (real_api_fidelity.md #9), the simulator's API with eBay's token
+        endpoint would send the simulator's credentials to eBay. EBAY_BASE_URL unset is the
+        local stack, which names EBAY_OAUTH_URL itself (`make run`, docker-compose.yml)."""
+        if self.ebay_base_url is None:
+            return self
+        simulator = f"{self.simulator_url.rstrip('/')}/"
+        api_simulated = self.ebay_base_url.startswith(simulator)
+        token_simulated = (self.ebay_oauth_url or "").startswith(simulator)
+        if api_simulated and not token_simulated:
+            raise ValueError(
+                f"EBAY_BASE_URL is the simulator's but the token endpoint is "
+                f"{self.ebay_token_url()}: set EBAY_OAUTH_URL to the simulator's "
+                f"({simulator}ebay/identity/v1/oauth2/token)"
+            )
+        if token_simulated and not api_simulated:
+            raise ValueError(
+                f"EBAY_OAUTH_URL is the simulator's but EBAY_BASE_URL is {self.ebay_base_url}: "
+                "set EBAY_OAUTH_URL empty for eBay's own token endpoint (EBAY_ENVIRONMENT)"
+            )
+        return self
 
     # -- derived -------------------------------------------------------------------------
 

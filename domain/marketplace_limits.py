@@ -1,15 +1,17 @@
 """What each marketplace accepts of a listing, known before any call (the gateway refuses the
-rest at ``POST /start_job``), and the per-site facts of eBay that the adapter and the simulator
-share: currency, ``Content-Language`` locales, host.
+rest at ``POST /start_job``), the per-site facts of eBay that the adapter and the simulator
+share (currency, ``Content-Language`` locales, host) and Vinted's item limits.
 
-One home for these rules: ``listing_violations`` is the only check, the gateway calls it, and
-the eBay adapter and the simulator read the same tables, so a rule cannot drift between them.
+One home for these rules: ``listing_violations`` is the only check, the gateway and the Vinted
+adapter call it, and the eBay adapter and the simulators read the same tables, so a rule cannot
+drift between them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
@@ -75,6 +77,27 @@ policy names it as the value of the "Marke" field, pages.ebay.de/help/policies/
 item-description.html). Sites without an entry have no default: set ``EBAY_DEFAULT_BRAND``."""
 
 
+VINTED_TITLE_LENGTH = (5, 100)
+VINTED_DESCRIPTION_LENGTH = (5, 2000)
+VINTED_CURRENCIES = ("EUR", "GBP")
+"""Vinted's item schema (api.yml v0.355.1, behind pro-docs.svc.vinted.com's download link) as
+anicolao/vintage ``VINTED_INTEGRATION.md`` reports it: "Titles are 5-100 characters and
+descriptions 5-2000", "Currency currently enumerates EUR and GBP". samicodesit/quick-vint-api
+``validateItemInput`` (api.yml v0.360.0) checks the same lengths."""
+
+VINTED_MINIMUM_PRICE = Decimal("1")
+"""quick-vint-api ``validateItemInput``: "Vinted price must be at least 1" (in the item's
+currency). No source gives a maximum price: none is checked (ASSUMPTION)."""
+
+VINTED_PHOTOS = (1, 20)
+"""Photos per item. At least one: anicolao/vintage (api.yml: "at least one per item"). At most
+20: Vinted's own listing form (cbryant93/listing-assistant ``VINTED_CONSTRAINTS.md``, "1-20
+photos"); VPI documents no maximum, so that it is the form's is an ASSUMPTION. The contract's
+1-10 images are within it: the rule guards a wider contract, it refuses nothing today. Each
+photo must also be publicly retrievable and at most 5 MB (vintage), which only a download
+could tell: Vinted fetches them itself, after the 202."""
+
+
 @dataclass(frozen=True)
 class ListingLimits:
     """The settings the rules depend on (built by ``Settings.listing_limits()``)."""
@@ -135,8 +158,46 @@ def _etsy(listing: Listing, limits: ListingLimits) -> Iterator[LimitViolation]:
         )
 
 
-_RULES: dict[Marketplace, Rule] = {Marketplace.EBAY: _ebay, Marketplace.ETSY: _etsy}
-"""Rules per marketplace. Vinted has none that is known before a call yet."""
+def _vinted(listing: Listing, limits: ListingLimits) -> Iterator[LimitViolation]:
+    for name, value, (low, high) in (
+        ("title", listing.title, VINTED_TITLE_LENGTH),
+        ("description", listing.description, VINTED_DESCRIPTION_LENGTH),
+    ):
+        if not low <= len(value) <= high:
+            yield LimitViolation(
+                Marketplace.VINTED,
+                name,
+                f"vinted accepts {low}-{high} characters (got {len(value)})",
+            )
+    currency = listing.price.currency
+    if currency not in VINTED_CURRENCIES:
+        yield LimitViolation(
+            Marketplace.VINTED,
+            "price.currency",
+            f"vinted prices in {' or '.join(VINTED_CURRENCIES)}, not {currency}",
+        )
+    elif listing.price.decimal_amount < VINTED_MINIMUM_PRICE:
+        yield LimitViolation(
+            Marketplace.VINTED,
+            "price.amount",
+            f"vinted accepts a price of at least {VINTED_MINIMUM_PRICE} {currency} "
+            f"(got {listing.price.amount})",
+        )
+    low, high = VINTED_PHOTOS
+    if not low <= len(listing.images) <= high:
+        yield LimitViolation(
+            Marketplace.VINTED,
+            "images",
+            f"vinted accepts {low}-{high} photos (got {len(listing.images)})",
+        )
+
+
+_RULES: dict[Marketplace, Rule] = {
+    Marketplace.EBAY: _ebay,
+    Marketplace.ETSY: _etsy,
+    Marketplace.VINTED: _vinted,
+}
+"""Rules per marketplace."""
 
 
 def listing_violations(

@@ -8,7 +8,10 @@ failures a real image host has, for tests:
 
 - a path with the segments ``status/<code>`` (``/images/example.com/status/404/a.jpg``)
   answers HTTP ``<code>`` (e.g. 404: the image is gone);
-- a path ending in ``.html`` answers an HTML page (a URL that is not an image).
+- a path ending in ``.html`` answers an HTML page (a URL that is not an image);
+- a path with the segment ``redirect-to`` (``/images/example.com/redirect-to/10.0.0.1/a.jpg``)
+  answers 302 to ``https://`` + the rest (``https://10.0.0.1/a.jpg``): an image host that
+  redirects the download, e.g. to an address the worker's guard must refuse.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ async def image(request: Request, path: str) -> Response:
 
 def _answer(path: str) -> Response:
     parts = path.split("/")
+    if "redirect-to" in parts[1:]:
+        rest = "/".join(parts[parts.index("redirect-to", 1) + 1 :])
+        return Response(status_code=302, headers={"location": f"https://{rest}"})
     for name, value in itertools.pairwise(parts):
         if name == "status" and value.isdigit() and 400 <= int(value) <= 599:
             code = int(value)

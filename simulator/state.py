@@ -6,7 +6,6 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from config.settings import Settings
@@ -17,7 +16,6 @@ from simulator.vinted_state import VintedState
 
 DEFAULT_VINTED_ACTIVATION_DELAY_MS = 200
 DEFAULT_VINTED_SLOTS = 500
-VINTED_MINIMUM_PRICE = Decimal("1.00")
 
 
 @dataclass

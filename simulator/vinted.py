@@ -8,7 +8,7 @@ Vinted publishes no OpenAPI document; each rule below names its source, and READ
   ``items.ts`` (api.yml v0.360.0).
 - The item schema: ``item_reference`` (at most 64 characters, quick-vint-api), ``is_draft``,
   ``brand`` text, ``catalog_id``, ``package_size_id``, ``currency`` (EUR or GBP), ``price``,
-  ``title`` (5-100), ``description`` (5-2000), ``photo_urls`` (at least one, https):
+  ``title`` (5-100), ``description`` (5-2000), ``photo_urls`` (1-20, https):
   anicolao/vintage and quick-vint-api; tonyyang0504/platform-mcp ``vinted_pro.json`` lists
   the same required fields.
 - ``item_reference`` is NOT an idempotency key: anicolao/vintage ("Do not assume
@@ -31,9 +31,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from domain.marketplace_limits import (
+    VINTED_CURRENCIES,
+    VINTED_DESCRIPTION_LENGTH,
+    VINTED_MINIMUM_PRICE,
+    VINTED_PHOTOS,
+    VINTED_TITLE_LENGTH,
+)
 from simulator.errors import vinted_error
 from simulator.pipeline import read_json, sim_state
-from simulator.state import VINTED_MINIMUM_PRICE
 from simulator.vinted_auth import PREFIX, surface
 from simulator.vinted_ontology import ontology_document, ontology_failure
 from simulator.vinted_state import VintedItem
@@ -47,8 +53,14 @@ API_STATUS = {"pending": "IN_PROGRESS", "active": "ACTIVE", "failed": "FAILED"}
 """ASSUMPTION: item statuses. ``ACTIVE``: quick-vint-api ``reconcile.ts``; ``IN_PROGRESS``:
 platform-mcp ``vinted_pro.json`` (an item "still IN_PROGRESS"); ``FAILED`` is ours."""
 
-CURRENCIES = frozenset({"EUR", "GBP"})
-TEXT_LIMITS = {"item_reference": (1, 64), "title": (5, 100), "description": (5, 2000)}
+CURRENCIES = frozenset(VINTED_CURRENCIES)
+TEXT_LIMITS = {
+    "item_reference": (1, 64),
+    "title": VINTED_TITLE_LENGTH,
+    "description": VINTED_DESCRIPTION_LENGTH,
+}
+"""The item limits, from the table the gateway and the adapter check (domain.marketplace_limits,
+with their sources)."""
 REQUIRED = (
     "item_reference",
     "title",
@@ -93,12 +105,13 @@ def item_schema_problems(item: Any) -> list[str]:
     if brand not in (None, "") and not isinstance(brand, str):
         problems.append("brand: must be text")
     photos = item.get("photo_urls")
+    low, high = VINTED_PHOTOS
     if photos is not None and not (
         isinstance(photos, list)
-        and photos
+        and low <= len(photos) <= high
         and all(isinstance(url, str) and url.startswith("https://") for url in photos)
     ):
-        problems.append("photo_urls: at least one https URL")
+        problems.append(f"photo_urls: {low}-{high} https URLs")
     if item.get("is_draft") is not None and not isinstance(item["is_draft"], bool):
         problems.append("is_draft: must be a boolean")
     return problems

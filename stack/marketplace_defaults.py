@@ -1,9 +1,9 @@
 """Marketplace settings `make run` gives its children when the environment leaves them unset.
 
 Outside `make run` nothing points at the simulator by accident: eBay's token endpoint defaults
-to eBay's own (EBAY_ENVIRONMENT), so the local stack names the simulator's explicitly. The
-category, policies, location and brand default of the local seller are the settings' defaults
-(README, "Talking to the real marketplaces").
+to eBay's own (EBAY_ENVIRONMENT), so the local stack names the simulator's explicitly (as does
+docker-compose.yml's simulator profile). The category, policies, location and brand default of
+the local seller are the settings' defaults (README, "Talking to the real marketplaces").
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from temporalio.exceptions import ApplicationError
 
 from activities.ebay import EbayActivities
-from config.settings import Settings, load_settings
+from config.settings import ConfigurationError, Settings, load_settings
 from domain.marketplaces import Marketplace
 from stack.marketplace_defaults import with_marketplace_defaults
 from tests.activities.ebay_support import Clock
@@ -32,6 +32,24 @@ async def test_the_token_endpoint_is_ebays_own_unless_configured() -> None:
     assert sandbox.ebay_token_url() == SANDBOX
     explicit = load_settings(ebay_oauth_url="https://oauth.example/token")
     assert explicit.ebay_token_url() == "https://oauth.example/token"
+
+
+async def test_an_explicit_ebay_api_and_its_token_endpoint_agree_on_the_simulator() -> None:
+    """docker-compose.yml's simulator profile names the simulator's token endpoint; a
+    deployment that sets a real EBAY_BASE_URL and keeps it, or points EBAY_BASE_URL at the
+    simulator with eBay's own token endpoint, stops at start instead of going half real."""
+    sim = "http://127.0.0.1:8081"
+    simulated = load_settings(
+        ebay_base_url=f"{sim}/ebay/sell/inventory/v1",
+        ebay_oauth_url=f"{sim}/ebay/identity/v1/oauth2/token",
+    )
+    assert simulated.ebay_token_url().startswith(sim)
+    real = "https://api.ebay.com/sell/inventory/v1"
+    assert load_settings(ebay_base_url=real, ebay_oauth_url="").ebay_token_url() == PRODUCTION
+    with pytest.raises(ConfigurationError, match="EBAY_OAUTH_URL is the simulator's"):
+        load_settings(ebay_base_url=real, ebay_oauth_url=f"{sim}/ebay/identity/v1/oauth2/token")
+    with pytest.raises(ConfigurationError, match="EBAY_BASE_URL is the simulator's"):
+        load_settings(ebay_base_url=f"{sim}/ebay/sell/inventory/v1", ebay_oauth_url=None)
 
 
 async def test_make_run_names_the_simulators_token_endpoint() -> None:

@@ -313,13 +313,27 @@ async def test_images_are_uploaded_as_multipart_files_fetched_from_their_urls(
     [
         ("https://example.com/status/404/gone.jpg", "HTTP 404"),
         ("https://example.com/page.html", "not a JPEG, PNG or GIF image (text/html)"),
+        ("https://127.0.0.1/a.jpg", "refused: 127.0.0.1 is a loopback address"),
+        ("https://10.1.2.3/a.jpg", "refused: 10.1.2.3 is a private address"),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "refused: 169.254.169.254 is a link-local address",
+        ),
+        ("https://[::1]/a.jpg", "refused: ::1 is a loopback address"),
+        (
+            "https://example.com/redirect-to/169.254.169.254/latest/meta-data/",
+            "redirected to https://169.254.169.254/latest/meta-data/, "
+            "refused: 169.254.169.254 is a link-local address",
+        ),
     ],
 )
 async def test_an_image_that_cannot_be_used_fails_the_listing_naming_its_url(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl, url: str, reason: str
 ) -> None:
-    """Issue 12: an image that cannot be fetched or is not an image is a validation error
-    that names it, not retried, and found before the draft is created."""
+    """Issue 12: an image that cannot be fetched, is not an image or points at an address
+    that is not public (SSRF: loopback, private, cloud metadata; a redirect there from the
+    image host) is a validation error that names it, not retried, and found before the draft
+    is created. Under the local image source (IMAGE_FETCH_OVERRIDE_URL) as in production."""
     request = publish_request(ETSY, images=["https://example.com/a.jpg", url])
     with pytest.raises(ApplicationError) as failure:
         await _attempts(settings, http).run(request)
@@ -328,6 +342,24 @@ async def test_an_image_that_cannot_be_used_fails_the_listing_naming_its_url(
     assert url in failure.value.message and reason in failure.value.message
     assert await sim.calls("etsy", "createDraftListing") == []
     assert (await sim.listings())["etsy"] == []
+
+
+async def test_without_the_local_image_source_a_name_for_loopback_is_refused(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl, simulator_url: str
+) -> None:
+    """The production path (IMAGE_FETCH_OVERRIDE_URL off): the image URL names this machine's
+    simulator by a host name; the system resolver says loopback, so nothing is fetched."""
+    port = httpx.URL(simulator_url).port
+    url = f"https://localhost:{port}/images/example.com/a.jpg"
+    production = settings.model_copy(update={"image_fetch_override_url": "off"})
+    with pytest.raises(ApplicationError) as failure:
+        await _attempts(production, http).run(publish_request(ETSY, images=[url]))
+    assert failure.value.type == "MarketplaceValidationError"
+    assert failure.value.non_retryable
+    assert f"image {url}: refused: localhost resolves to" in failure.value.message
+    assert "a loopback address" in failure.value.message
+    assert await sim.calls("images") == []
+    assert await sim.calls("etsy", "createDraftListing") == []
 
 
 async def test_requests_over_etsys_per_second_limit_are_waited_out(

@@ -24,11 +24,11 @@ from temporalio.worker import Worker
 
 from activities.etsy import EtsyActivities
 from activities.etsy_oauth import EtsyTokens
-from activities.etsy_token_workflow import EtsyTokenWorkflow
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 from tests.activities.harness import Attempts, publish_request
 from tests.support.simulator import SimulatorControl
+from workflows.etsy_tokens import EtsyTokenWorkflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

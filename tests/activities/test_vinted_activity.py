@@ -17,6 +17,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.vinted import VintedActivities, item_reference
 from config.settings import Settings
 from domain.marketplaces import Marketplace
+from simulator.vinted_ontology import ontology_document
 from tests.activities.harness import Attempts, publish_request
 from tests.support.simulator import SimulatorControl
 
@@ -209,12 +210,41 @@ async def test_the_ontology_is_fetched_once_per_worker_until_its_ttl(
 async def test_item_failed_by_vinted_is_not_retryable(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
+    """The worker's cached ontology is stale: it still lists package size 77, which Vinted no
+    longer has. Vinted accepts the item (202), then fails it; the failure is final and the
+    cache is dropped, so the next publish reads the ontology again."""
+    stale = ontology_document()
+    stale["enumerations"]["package_sizes"].append({"id": 77, "title": "Retired"})
+
+    async def fetch_stale() -> dict[str, Any]:
+        return stale
+
+    activities = VintedActivities(settings.model_copy(update={"vinted_package_size_id": 77}), http)
+    await activities.ontologies.get(fetch_stale)
+    with pytest.raises(ApplicationError) as failure:
+        await Attempts(activities.publish_to_vinted, VINTED).run(publish_request(VINTED))
+    assert failure.value.type == "MarketplaceValidationError"
+    assert failure.value.non_retryable
+    assert "package_size_id 77 is not in the ontology" in failure.value.message
+    assert len(await sim.calls("vinted", "create_items")) == 1
+    assert len(await sim.calls("vinted", "get_ontologies")) == 0
+    with pytest.raises(ApplicationError):
+        await Attempts(activities.publish_to_vinted, VINTED).run(publish_request(VINTED))
+    assert len(await sim.calls("vinted", "get_ontologies")) == 1
+
+
+async def test_a_price_under_vinteds_minimum_fails_before_any_write(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    """Vinted's minimum price of 1 (domain.marketplace_limits, quick-vint-api): a job started
+    before POST /start_job refused it is refused again here, before CreateItems."""
     request = publish_request(VINTED, price={"amount": "0.50", "currency": "EUR"})
     with pytest.raises(ApplicationError) as failure:
         await _attempts(settings, http).run(request)
     assert failure.value.type == "MarketplaceValidationError"
     assert failure.value.non_retryable
-    assert "minimum" in failure.value.message
+    assert "price.amount" in failure.value.message and "at least 1 EUR" in failure.value.message
+    assert await sim.calls("vinted", "create_items") == []
 
 
 async def test_still_pending_at_the_end_of_the_attempt_is_retryable(

@@ -84,11 +84,16 @@ def test_the_item_body_has_only_schema_fields() -> None:
 
 
 def test_listing_problems_follow_the_item_limits() -> None:
-    assert listing_problems(listing()) == {}
+    """The adapter applies the gateway's rules (domain.marketplace_limits) before any write."""
+    limits = SETTINGS.listing_limits()
+    assert listing_problems(listing(), limits) == {}
     problems = listing_problems(
-        listing(title="Hat", description="x" * 2001, price={"amount": "5", "currency": "USD"})
+        listing(title="Hat", description="x" * 2001, price={"amount": "5", "currency": "USD"}),
+        limits,
     )
     assert list(problems) == ["title", "description", "price.currency"]
+    cheap = listing_problems(listing(price={"amount": "0.99", "currency": "GBP"}), limits)
+    assert cheap == {"price.amount": "vinted accepts a price of at least 1 GBP (got 0.99)"}
 
 
 async def test_the_cache_fetches_once_until_the_ttl_then_again() -> None:

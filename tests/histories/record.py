@@ -13,14 +13,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 
+from activities.etsy_oauth import TokenCipher, fingerprint
 from api.app import build_services
 from api.schemas import StartJobRequest
 from config.settings import Settings
 from domain.job import JobInput, JobView
 from domain.listing_entity import DelistRequest, ListingView, listing_workflow_id
-from domain.marketplaces import Marketplace
+from domain.marketplaces import Marketplace, marketplace_task_queue
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.status import JobStatus
 from tests.factories import job_input, start_job_body
@@ -28,6 +30,7 @@ from tests.temporal_binaries import start_dev_env
 from tests.workflow.harness import has_status, running_workers, start_job, wait_for
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
 from workflows.batch import BatchWorkflow
+from workflows.etsy_tokens import EtsyTokenWorkflow, RefreshReport, TokenRequest, TokenState
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
 
@@ -177,6 +180,40 @@ async def wait_for_listing(
     raise AssertionError(f"listing condition not reached: {view}")
 
 
+async def etsy_tokens_refresh_and_lease(client: Client) -> WorkflowHandle:
+    """Issue 12: Etsy refused the configured access token on two workers at once. The first
+    Update starts the shop's token workflow with the configured pair and gets the refresh
+    lease; the second waits for it; the lease holder reports the new pair; both then use it.
+    The run stays open (the workflow lives until continue-as-new): recorded as it stands."""
+    cipher = TokenCipher(Settings())
+    access, refresh = "12345678.recorded-access", "12345678.recorded-refresh"
+    refused = TokenRequest(seed=cipher.pair(access, refresh), rejected_fp=fingerprint(access))
+    workflow_id = "etsy-tokens-recorded"
+    start = WithStartWorkflowOperation(
+        EtsyTokenWorkflow.run,
+        TokenState(shop_id="recorded"),
+        id=workflow_id,
+        task_queue=marketplace_task_queue(Marketplace.ETSY),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    lease = await client.execute_update_with_start_workflow(
+        EtsyTokenWorkflow.access_token, refused, start_workflow_operation=start
+    )
+    assert lease.kind == "refresh" and lease.lease_id is not None
+    handle = client.get_workflow_handle_for(EtsyTokenWorkflow.run, workflow_id)
+    waiting = asyncio.create_task(handle.execute_update(EtsyTokenWorkflow.access_token, refused))
+    await asyncio.sleep(0.5)  # the second caller is waiting on the lease
+    renewed = cipher.pair(
+        "12345678.recorded-access-2",
+        "12345678.recorded-refresh-2",
+        datetime(2026, 1, 1, 1, tzinfo=UTC) + timedelta(days=3650),
+    )
+    report = RefreshReport(lease_id=lease.lease_id, outcome="refreshed", pair=renewed)
+    granted = await handle.execute_update(EtsyTokenWorkflow.complete_refresh, report)
+    assert granted.kind == "use" and (await waiting).kind == "use"
+    return handle
+
+
 SCENARIOS: dict[
     str, tuple[Callable[[Client], Awaitable[WorkflowHandle]], dict[Marketplace, Behaviour]]
 ] = {
@@ -225,6 +262,7 @@ SCENARIOS: dict[
         listing_revised_withdrawn_and_delisted,
         {Marketplace.EBAY: Behaviour(delay=1.5)},
     ),
+    "etsy_tokens_refresh_and_lease": (etsy_tokens_refresh_and_lease, {}),
 }
 
 

@@ -191,7 +191,8 @@ async def test_items_without_the_ontology_ids_are_rejected_naming_them(
         ({"currency": "USD"}, "currency: must be one of EUR, GBP"),
         ({"price": "45.00"}, "price: must be a number"),
         ({"item_reference": "R" * 65}, "item_reference: must be 1-64 characters"),
-        ({"photo_urls": ["http://example.com/a.jpg"]}, "photo_urls: at least one https URL"),
+        ({"photo_urls": ["http://example.com/a.jpg"]}, "photo_urls: 1-20 https URLs"),
+        ({"photo_urls": [f"https://example.com/{i}.jpg" for i in range(21)]}, "photo_urls: 1-20"),
     ],
 )
 async def test_the_item_schema_is_enforced(

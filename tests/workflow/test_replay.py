@@ -8,7 +8,7 @@ and re-record with ``python -m tests.histories.record`` (README, "Testing").
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from temporalio.workflow import NondeterminismError
 
 from domain.job import JobInput, JobView
 from workflows.batch import BatchWorkflow
+from workflows.etsy_tokens import EtsyTokenWorkflow, TokenState
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
 
@@ -47,13 +48,14 @@ def test_representative_histories_are_recorded():
         "job_failed_then_retried_through_listing",
         "job_cancelled_while_running_through_listing",
         "listing_revised_withdrawn_and_delisted",
+        "etsy_tokens_refresh_and_lease",
     }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays_deterministically(path: Path):
     replayer = Replayer(
-        workflows=[JobWorkflow, BatchWorkflow, ListingWorkflow],
+        workflows=[JobWorkflow, BatchWorkflow, ListingWorkflow, EtsyTokenWorkflow],
         data_converter=pydantic_data_converter,
     )
     result = await replayer.replay_workflow(_history(path), raise_on_replay_failure=True)
@@ -76,3 +78,31 @@ async def test_an_incompatible_change_fails_replay():
     replayer = Replayer(workflows=[ReorderedJobWorkflow], data_converter=pydantic_data_converter)
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(_history(completed))
+
+
+@workflow.defn(name="EtsyTokenWorkflow")
+class UnboundedWaitTokenWorkflow(EtsyTokenWorkflow):
+    """A careless change: a caller waiting on another's lease no longer sets a timer."""
+
+    @workflow.run
+    async def run(self, state: TokenState) -> None:
+        await super().run(state)
+
+    async def _lease_settled(self, until: datetime) -> None:
+        lease = self.state.lease
+        await workflow.wait_condition(lambda: self.state.lease is not lease)
+
+
+async def test_the_token_workflows_type_and_commands_are_pinned_by_its_history():
+    """The recorded refresh-and-lease history names the type ``EtsyTokenWorkflow`` (unchanged
+    by the move to workflows/etsy_tokens.py), and replay catches a change to its commands."""
+    recorded = next(p for p in HISTORIES if p.stem == "etsy_tokens_refresh_and_lease")
+    started = json.loads(recorded.read_text())["history"]["events"][0]
+    assert started["workflowExecutionStartedEventAttributes"]["workflowType"] == {
+        "name": "EtsyTokenWorkflow"
+    }
+    replayer = Replayer(
+        workflows=[UnboundedWaitTokenWorkflow], data_converter=pydantic_data_converter
+    )
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(_history(recorded))

@@ -24,8 +24,9 @@ the workers derive from Etsy's shared secret, ``activities/etsy_oauth.py``): Tem
 never holds one in plaintext, with or without PAYLOAD_ENCRYPTION_KEYS. Fingerprints (a
 truncated SHA-256) identify tokens without revealing them.
 
-It lives beside the Etsy adapter (not in ``workflows/``, which the job workflows own) and runs
-on the ``marketplace-etsy`` task queue, whose workers register it.
+It runs on the ``marketplace-etsy`` task queue, whose workers register it (``worker.py``); the
+Etsy adapter asks it through ``activities/etsy_oauth.py``. Its workflow type stays
+``EtsyTokenWorkflow`` wherever the module lives, so running executions keep matching.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class RefreshReport(BaseModel):
     detail: str = ""
 
 
-@workflow.defn
+@workflow.defn(name="EtsyTokenWorkflow")
 class EtsyTokenWorkflow:
     @workflow.init
     def __init__(self, state: TokenState) -> None:
