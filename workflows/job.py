@@ -216,6 +216,9 @@ class JobWorkflow:
                     marketplace=marketplace,
                     idempotency_key=idempotency_key(job_id, marketplace),
                     listing=self._job.input.listing,
+                    # An admin retry runs a failed marketplace again under the same key: what
+                    # the failed run may have created is looked up before creating.
+                    recover=self._job.retry_count > 0,
                 ),
                 result_type=PublishResult,
                 task_queue=marketplace_task_queue(marketplace),
