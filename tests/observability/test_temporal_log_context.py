@@ -63,8 +63,8 @@ def sdk_lines() -> Iterator[JsonLines]:
 class LoggingMarketplaces(StandInMarketplaces):
     """The stand-ins, each first logging through ``activity.logger`` as the adapters do."""
 
-    def activities(self) -> dict[Marketplace, Callable[..., Any]]:
-        return {m: _logging(m, publish) for m, publish in super().activities().items()}
+    def activities(self) -> dict[Marketplace, list[Callable[..., Any]]]:
+        return {m: [_logging(m, publish)] for m, [publish] in super().activities().items()}
 
 
 def _logging(marketplace: Marketplace, publish: Callable[..., Any]) -> Callable[..., Any]:

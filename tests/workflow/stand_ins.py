@@ -39,8 +39,8 @@ class StandInMarketplaces:
     active: int = 0
     max_active: int = 0
 
-    def activities(self) -> dict[Marketplace, Callable[..., Any]]:
-        return {m: self._make(m) for m in Marketplace}
+    def activities(self) -> dict[Marketplace, list[Callable[..., Any]]]:
+        return {m: [self._make(m)] for m in Marketplace}
 
     def _make(self, marketplace: Marketplace) -> Callable[..., Any]:
         @activity.defn(name=publish_activity_name(marketplace))
