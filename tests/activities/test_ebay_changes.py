@@ -262,3 +262,20 @@ async def test_withdraw_without_current_ends_what_a_lost_create_made(
     assert await sim.drafts("ebay") == []
     nothing = await _withdraw_attempts(settings, ebay_http).run(withdraw_request(created))
     assert nothing.withdrawn is False
+
+
+@pytest.mark.parametrize("operation", ["getOffer", "withdrawOffer"])
+async def test_a_429_on_a_withdraw_is_retried_after_its_delay(
+    settings: Settings, ebay_http: httpx.AsyncClient, sim: SimulatorControl, operation: str
+) -> None:
+    created = publish_request(EBAY)
+    first = await _publish(settings, ebay_http, created)
+    await sim.add_fault("ebay", "rate_limit", operation, retry_after=3)
+    attempts = _withdraw_attempts(settings, ebay_http)
+    with pytest.raises(ApplicationError) as failure:
+        await attempts.run(withdraw_request(created, first.ref()))
+    assert failure.value.type == "RateLimited" and not failure.value.non_retryable
+    assert failure.value.next_retry_delay is not None
+    assert failure.value.next_retry_delay.total_seconds() == 3
+    result = await attempts.run(withdraw_request(created, first.ref()))
+    assert result.withdrawn is True

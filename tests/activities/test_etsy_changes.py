@@ -320,3 +320,23 @@ async def _images(settings: Settings, http: httpx.AsyncClient, listing_id: str) 
         await _raw(settings, http, "GET", f"/listings/{listing_id}/images")
     )["results"]
     return images
+
+
+@pytest.mark.parametrize("operation", ["getListingImages", "deleteListingImage"])
+async def test_faults_on_the_image_calls_of_a_revise_are_retried(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl, operation: str
+) -> None:
+    """A 5xx (or a lost answer) in the middle of an image replacement: the retry does the
+    whole revise again and ends with the new images only."""
+    created = publish_request(ETSY, images=[f"https://example.com/o{n}.jpg" for n in range(2)])
+    first = await _publish(settings, http, created)
+    mode = "error" if operation == "getListingImages" else "ghost_write"
+    await sim.add_fault("etsy", mode, operation)
+    change = revise_request(
+        created, first.ref(), images=["https://example.com/n.jpg"], images_changed=True
+    )
+    attempts = _attempts(settings, http)
+    revised = await attempts.run_until_done(change)
+    assert attempts.attempt == 2 and revised.action == "revised"
+    [live] = await sim.live_listings("etsy", created.listing.sku)
+    assert live["images"] == 1

@@ -189,3 +189,20 @@ async def test_withdraw_without_current_finds_a_lost_create_and_waits_for_it(
     assert (result.withdrawn, result.listing_id) == (True, pending["item_id"])
     assert await sim.live_listings("vinted", created.listing.sku) == []
     assert (await _withdraw(settings, http, created)).withdrawn is False
+
+
+@pytest.mark.parametrize("operation", ["update_items", "delete_items"])
+async def test_a_429_on_a_change_waits_its_retry_after_in_the_same_attempt(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl, operation: str
+) -> None:
+    """A 429 was not processed: the update or delete is sent again after Retry-After."""
+    created = publish_request(VINTED)
+    first = await _publish(settings, http, created)
+    await sim.add_fault("vinted", "rate_limit", operation, retry_after=1)
+    if operation == "update_items":
+        result: Any = await _publish(settings, http, revise_request(created, first.ref()))
+        assert result.action == "revised"
+    else:
+        result = await _withdraw(settings, http, created, first.ref())
+        assert result.withdrawn is True
+    assert [c["status"] for c in await sim.calls("vinted", operation)][:2] == [429, 202]
