@@ -46,7 +46,6 @@ from domain.messages import PublishRequest, PublishResult, WithdrawRequest, With
 __all__ = ["EtsyActivities", "draft_form", "draft_marker", "inventory_body"]
 
 MARKETPLACE = Marketplace.ETSY
-PAGE_SIZE = 100
 
 
 class EtsyActivities:
@@ -56,7 +55,7 @@ class EtsyActivities:
         self.settings = settings
         self.client = EtsyClient(settings, http)
         self.images = ImageFetcher(settings, http)
-        self.shop = f"/shops/{settings.etsy_shop_id}"
+        self.shop = self.client.shop
         self._call = self.client.call
 
     @activity.defn(name=publish_activity_name(MARKETPLACE))
@@ -74,12 +73,12 @@ class EtsyActivities:
         this job's draft marker (a create whose answer was lost). Idempotent."""
         if request.current is not None:
             listing_id = int(request.current.listing_id)
-            found = await self._get_listing(listing_id)
+            found = await self.client.get_listing(listing_id)
             ended = await self._end(found) if found else False
             ended = ended or last_heartbeat("ending") == listing_id
             return self._withdrawn([listing_id] if ended else [])
         marker = draft_marker(request.idempotency_key)
-        ours = [c async for c in self._shop_listings() if marker in (c.get("tags") or [])]
+        ours = [c async for c in self.client.shop_listings() if marker in (c.get("tags") or [])]
         ended_ids = [int(c["listing_id"]) for c in ours if await self._end(c)]
         return self._withdrawn(ended_ids)
 
@@ -113,7 +112,7 @@ class EtsyActivities:
                 )
             for rank, image in enumerate(images, start=have + 1):
                 self._checkpoint(listing_id, f"image {rank}")
-                await self._upload(listing_id, rank, image)
+                await self.client.upload_image(listing_id, rank, image)
         self._checkpoint(listing_id, "activate")
         response = await self._call(
             "activate", "PATCH", f"{self.shop}/listings/{listing_id}", data={"state": "active"}
@@ -144,7 +143,7 @@ class EtsyActivities:
         beat(saved or {"step": "lookup"})
         if listing_id is None:
             return None
-        found = await self._get_listing(int(listing_id))
+        found = await self.client.get_listing(int(listing_id))
         if found is None:
             activity.logger.warning("etsy listing %s from the last attempt is gone", listing_id)
         return found
@@ -157,7 +156,7 @@ class EtsyActivities:
         """
         by_sku: list[dict[str, Any]] = []
         orphans: list[dict[str, Any]] = []
-        async for candidate in self._shop_listings():
+        async for candidate in self.client.shop_listings():
             if listing.sku in (candidate.get("skus") or []):
                 by_sku.append(candidate)
             elif is_orphan_of(candidate, marker):
@@ -167,7 +166,7 @@ class EtsyActivities:
             activity.logger.info("etsy adopting orphan draft %s", ours["listing_id"])
         for extra in orphans:
             activity.logger.info("etsy deleting orphan draft %s", extra["listing_id"])
-            await self._delete_listing(int(extra["listing_id"]))
+            await self.client.delete_listing(int(extra["listing_id"]))
         return ours
 
     # -- revise ------------------------------------------------------------------------------
@@ -214,7 +213,7 @@ class EtsyActivities:
         old = [i for i in response.json().get("results") or [] if isinstance(i, dict)]
         for rank, image in enumerate(images, start=1):
             self._checkpoint(listing_id, f"image {rank}")
-            await self._upload(listing_id, rank, image, overwrite=True)
+            await self.client.upload_image(listing_id, rank, image, overwrite=True)
         for extra in old:
             if int(extra.get("rank") or 0) > len(images):
                 self._checkpoint(listing_id, f"delete image {extra['listing_image_id']}")
@@ -236,7 +235,7 @@ class EtsyActivities:
             return False
         beat({"step": f"end {state}", "ending": listing_id})
         if state == "draft":
-            return await self._delete_listing(listing_id)
+            return await self.client.delete_listing(listing_id)
         response = await self._call(
             "deactivate",
             "PATCH",
@@ -287,71 +286,15 @@ class EtsyActivities:
                 ) from None
             yield images
 
-    async def _upload(
-        self, listing_id: int, rank: int, image: FetchedImage, *, overwrite: bool = False
-    ) -> None:
-        """uploadListingImage: the file in ``image`` (multipart/form-data), at ``rank``;
-        ``overwrite`` replaces the image that is there."""
-        data = {"rank": str(rank), **({"overwrite": "true"} if overwrite else {})}
-        await self._call(
-            "upload_image",
-            "POST",
-            f"{self.shop}/listings/{listing_id}/images",
-            data=data,
-            files={"image": (image.filename, image.file, image.content_type)},
-        )
-
     def _checkpoint(self, listing_id: int, step: str) -> None:
         """Heartbeat with the listing_id, so a retry resumes this listing instead of a new one."""
         beat({"listing_id": listing_id, "step": step})
-
-    async def _get_listing(self, listing_id: int) -> dict[str, Any] | None:
-        """getListing with its images; None when Etsy no longer has it (404)."""
-        response = await self._call(
-            "get_listing",
-            "GET",
-            f"/listings/{listing_id}",
-            params={"includes": "Images"},
-            expected=(404,),
-        )
-        if response.status_code == 404:
-            return None
-        found: dict[str, Any] = response.json()
-        return found
-
-    async def _delete_listing(self, listing_id: int) -> bool:
-        """deleteListing; False when it is gone already."""
-        response = await self._call(
-            "delete_listing", "DELETE", f"/listings/{listing_id}", expected=(404,)
-        )
-        return response.is_success
-
-    async def _shop_listings(self) -> AsyncIterator[dict[str, Any]]:
-        """Every active, then every draft listing of the shop (getListingsByShop, paged):
-        the recovery path only, never a first attempt's."""
-        for state in ("active", "draft"):
-            offset = 0
-            while True:
-                beat({"step": f"lookup {state} {offset}"})
-                response = await self._call(
-                    "list_listings",
-                    "GET",
-                    f"{self.shop}/listings",
-                    params={"state": state, "limit": str(PAGE_SIZE), "offset": str(offset)},
-                )
-                page = response.json()
-                results: list[dict[str, Any]] = page.get("results") or []
-                for candidate in results:
-                    yield candidate
-                offset += len(results)
-                if not results or offset >= int(page.get("count", 0)):
-                    break
 
     async def _image_count(self, current: dict[str, Any]) -> int:
         """How many images the listing has (getListingsByShop results do not carry them)."""
         if "images" in current:
             return len(current["images"] or [])
-        found = await self._get_listing(int(current["listing_id"]))
+        found = await self.client.get_listing(int(current["listing_id"]))
         return len((found or {}).get("images") or [])
 
     def _result(

@@ -1,4 +1,4 @@
-"""One Etsy Open API v3 request: x-api-key, the shop owner's token, Etsy's per-second limit.
+"""Etsy Open API v3 requests of one shop: x-api-key, the owner's token, the per-second limit.
 
 A per-second 429 is waited out in place; a 401 renews the access token once (``EtsyTokens``)
 and sends the request again. Heartbeats while it waits repeat the attempt's last details, so
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import IO, Any
 
@@ -18,10 +19,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities.etsy_oauth import EtsyTokens
 from activities.http_errors import MARKETPLACE_AUTH_ERROR, RATE_LIMITED, send
+from activities.images import FetchedImage
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 
 MARKETPLACE = Marketplace.ETSY
+PAGE_SIZE = 100
 PACED_RETRIES = 10
 PACED_MAX_WAIT = 2.0
 """A 429 asking for at most this many seconds (Etsy's per-second limit: etsy/open-api#198)
@@ -45,13 +48,71 @@ def _keepalive() -> None:
 
 
 class EtsyClient:
-    """The Etsy API of one worker: its HTTP client, API key and token owner."""
+    """The Etsy API of one worker's shop: its HTTP client, API key and token owner, and the
+    listing reads and writes the activities share."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
         self.http = http
         self.tokens = EtsyTokens(settings, http, keepalive=_keepalive)
         self.base_url = settings.base_url(MARKETPLACE)
+        self.shop = f"/shops/{settings.etsy_shop_id}"
+
+    async def get_listing(self, listing_id: int) -> dict[str, Any] | None:
+        """getListing with its images; None when Etsy no longer has it (404)."""
+        response = await self.call(
+            "get_listing",
+            "GET",
+            f"/listings/{listing_id}",
+            params={"includes": "Images"},
+            expected=(404,),
+        )
+        if response.status_code == 404:
+            return None
+        found: dict[str, Any] = response.json()
+        return found
+
+    async def delete_listing(self, listing_id: int) -> bool:
+        """deleteListing; False when it is gone already."""
+        response = await self.call(
+            "delete_listing", "DELETE", f"/listings/{listing_id}", expected=(404,)
+        )
+        return response.is_success
+
+    async def upload_image(
+        self, listing_id: int, rank: int, image: FetchedImage, *, overwrite: bool = False
+    ) -> None:
+        """uploadListingImage: the file in ``image`` (multipart/form-data), at ``rank``;
+        ``overwrite`` replaces the image that is there."""
+        data = {"rank": str(rank), **({"overwrite": "true"} if overwrite else {})}
+        await self.call(
+            "upload_image",
+            "POST",
+            f"{self.shop}/listings/{listing_id}/images",
+            data=data,
+            files={"image": (image.filename, image.file, image.content_type)},
+        )
+
+    async def shop_listings(self) -> AsyncIterator[dict[str, Any]]:
+        """Every active, then every draft listing of the shop (getListingsByShop, paged):
+        the recovery path only, never a first attempt's."""
+        for state in ("active", "draft"):
+            offset = 0
+            while True:
+                beat({"step": f"lookup {state} {offset}"})
+                response = await self.call(
+                    "list_listings",
+                    "GET",
+                    f"{self.shop}/listings",
+                    params={"state": state, "limit": str(PAGE_SIZE), "offset": str(offset)},
+                )
+                page = response.json()
+                results: list[dict[str, Any]] = page.get("results") or []
+                for candidate in results:
+                    yield candidate
+                offset += len(results)
+                if not results or offset >= int(page.get("count", 0)):
+                    break
 
     async def call(
         self,
