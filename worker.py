@@ -57,7 +57,7 @@ RETRYABLE_STATUSES = frozenset(
 def build_workers(
     client: Client,
     settings: Settings,
-    marketplace_activities: Mapping[Marketplace, Callable[..., Any] | Sequence[Callable[..., Any]]],
+    marketplace_activities: Mapping[Marketplace, Sequence[Callable[..., Any]]],
     *,
     run_workflows: bool = True,
 ) -> list[Worker]:
@@ -80,14 +80,14 @@ def build_workers(
                 graceful_shutdown_timeout=shutdown,
             )
         )
-    for marketplace, activity in marketplace_activities.items():
+    for marketplace, activities in marketplace_activities.items():
         if not settings.polls(marketplace_task_queue(marketplace)):
             continue
         workers.append(
             Worker(
                 client,
                 task_queue=marketplace_task_queue(marketplace),
-                activities=list(activity) if isinstance(activity, Sequence) else [activity],
+                activities=list(activities),
                 workflows=MARKETPLACE_WORKFLOWS.get(marketplace, []),
                 workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 # Enforced by the server for the whole queue, across all worker processes; its

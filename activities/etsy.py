@@ -1,18 +1,26 @@
-"""publish_to_etsy: draft -> SKU inventory -> images -> active, found again before re-creating."""
+"""publish_to_etsy and withdraw_from_etsy: one shop listing per SKU, by its listing_id.
+
+- Create (``current`` None): draft -> SKU inventory -> images -> active. Etsy has no
+  idempotency key and a create that answered 500 may still have made the draft
+  (open-api#162), so a retry resumes from the heartbeated listing_id or finds its listing by
+  SKU or by its draft's marker tag. A first attempt creates at once: no shop paging.
+- Revise (``current`` set): updateListing (PATCH) + updateListingInventory; when the images
+  changed, they are replaced rank by rank (uploadListingImage with ``overwrite``) and the
+  extra old ones deleted (getListingImages, deleteListingImage).
+- Withdraw: a live listing is deactivated (``state=inactive``), a draft deleted.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from contextvars import ContextVar
-from typing import IO, Any
+from typing import Any, Literal
 
 import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.etsy_client import EtsyClient, beat
 from activities.etsy_forms import (
     Provenance,
     currency_problem,
@@ -20,46 +28,24 @@ from activities.etsy_forms import (
     draft_marker,
     inventory_body,
     is_orphan_of,
+    revise_form,
 )
-from activities.etsy_oauth import EtsyTokens
 from activities.http_errors import (
-    MARKETPLACE_AUTH_ERROR,
     MARKETPLACE_UNAVAILABLE,
     MARKETPLACE_VALIDATION_ERROR,
-    RATE_LIMITED,
     marketplace_error,
-    send,
 )
 from activities.images import FetchedImage, ImageFetcher, ImageRejected
+from activities.recovery import earlier_attempt_may_have_written, last_heartbeat
 from config.settings import Settings
 from domain.listing import Listing
-from domain.marketplaces import Marketplace, publish_activity_name
-from domain.messages import PublishRequest, PublishResult
+from domain.marketplace_errors import LISTING_GONE
+from domain.marketplaces import Marketplace, publish_activity_name, withdraw_activity_name
+from domain.messages import PublishRequest, PublishResult, WithdrawRequest, WithdrawResult
 
 __all__ = ["EtsyActivities", "draft_form", "draft_marker", "inventory_body"]
 
 MARKETPLACE = Marketplace.ETSY
-PAGE_SIZE = 100
-PACED_RETRIES = 10
-PACED_MAX_WAIT = 2.0
-"""A 429 asking for at most this many seconds (Etsy's per-second limit: etsy/open-api#198)
-is waited out in place, up to PACED_RETRIES times: a rate-limited request was not processed,
-so sending it again is safe, and it spares the activity's own retry budget. A longer
-retry-after (the daily quota, #256) fails the attempt with that delay."""
-
-_LAST_BEAT: ContextVar[dict[str, Any] | None] = ContextVar("etsy_last_heartbeat", default=None)
-"""This attempt's last heartbeat details: sent again while it waits (for a token), so the
-listing_id a retry resumes from is never replaced by an empty heartbeat."""
-
-
-def _beat(details: dict[str, Any]) -> None:
-    _LAST_BEAT.set(details)
-    activity.heartbeat(details)
-
-
-def _keepalive() -> None:
-    if activity.in_activity():
-        activity.heartbeat(_LAST_BEAT.get() or {"step": "token"})
 
 
 class EtsyActivities:
@@ -67,21 +53,46 @@ class EtsyActivities:
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
-        self.http = http
+        self.client = EtsyClient(settings, http)
         self.images = ImageFetcher(settings)
-        self.tokens = EtsyTokens(settings, http, keepalive=_keepalive)
-        self.base_url = settings.base_url(MARKETPLACE)
-        self.shop = f"/shops/{settings.etsy_shop_id}"
+        self.shop = self.client.shop
+        self._call = self.client.call
 
     @activity.defn(name=publish_activity_name(MARKETPLACE))
     async def publish_to_etsy(self, request: PublishRequest) -> PublishResult:
-        """Refuse what Etsy would refuse; resume from the heartbeated listing_id, else find
-        ours by SKU (or an orphan draft); fetch the images still missing; then create the
-        draft if there is none and finish the steps the listing still lacks."""
-        listing = request.listing
-        self._refuse_before_any_call(listing)
+        """Refuse what Etsy would refuse; then revise the listing ``current`` names, or
+        create one."""
+        self._refuse_before_any_call(request.listing)
+        if request.current is not None:
+            return await self._revise(request, int(request.current.listing_id))
+        return await self._create(request)
+
+    @activity.defn(name=withdraw_activity_name(MARKETPLACE))
+    async def withdraw_from_etsy(self, request: WithdrawRequest) -> WithdrawResult:
+        """End the listing ``current`` names; without ``current``, every listing carrying
+        this job's draft marker (a create whose answer was lost). Idempotent."""
+        if request.current is not None:
+            listing_id = int(request.current.listing_id)
+            found = await self.client.get_listing(listing_id)
+            ended = await self._end(found) if found else False
+            ended = ended or last_heartbeat("ending") == listing_id
+            return self._withdrawn([listing_id] if ended else [])
         marker = draft_marker(request.idempotency_key)
-        current = await self._resume() or await self._find_existing(listing, marker)
+        ours = [c async for c in self.client.shop_listings() if marker in (c.get("tags") or [])]
+        ended_ids = [int(c["listing_id"]) for c in ours if await self._end(c)]
+        return self._withdrawn(ended_ids)
+
+    # -- create ------------------------------------------------------------------------------
+
+    async def _create(self, request: PublishRequest) -> PublishResult:
+        """Resume from the heartbeated listing_id, else (on a retry) find ours by SKU or an
+        orphan draft; fetch the images still missing; then create the draft if there is none
+        and finish the steps the listing still lacks."""
+        listing = request.listing
+        marker = draft_marker(request.idempotency_key)
+        current = await self._resume()
+        if current is None and earlier_attempt_may_have_written(request.recover):
+            current = await self._find_existing(listing, marker)
         reused = current is not None
         if current is not None and current.get("state") == "active":
             return self._result(current, reused=True)
@@ -101,13 +112,148 @@ class EtsyActivities:
                 )
             for rank, image in enumerate(images, start=have + 1):
                 self._checkpoint(listing_id, f"image {rank}")
-                await self._upload(listing_id, rank, image)
+                await self.client.upload_image(listing_id, rank, image)
         self._checkpoint(listing_id, "activate")
         response = await self._call(
             "activate", "PATCH", f"{self.shop}/listings/{listing_id}", data={"state": "active"}
         )
         activity.logger.info("etsy sku=%s active as %s", listing.sku, listing_id)
         return self._result(response.json(), reused=reused)
+
+    async def _create_draft(self, listing: Listing, marker: str) -> dict[str, Any]:
+        response = await self._call(
+            "create_draft",
+            "POST",
+            f"{self.shop}/listings",
+            data=draft_form(listing, self.settings, marker),
+        )
+        created: dict[str, Any] = response.json()
+        if "listing_id" not in created:
+            raise marketplace_error(
+                MARKETPLACE, "create_draft", MARKETPLACE_UNAVAILABLE, "no listing_id in answer"
+            )
+        # Saved at once: a retry from here on must never create a second draft.
+        self._checkpoint(int(created["listing_id"]), "created")
+        return created
+
+    async def _resume(self) -> dict[str, Any] | None:
+        details = activity.info().heartbeat_details
+        saved = details[0] if details and isinstance(details[0], dict) else {}
+        listing_id = saved.get("listing_id")
+        beat(saved or {"step": "lookup"})
+        if listing_id is None:
+            return None
+        found = await self.client.get_listing(int(listing_id))
+        if found is None:
+            activity.logger.warning("etsy listing %s from the last attempt is gone", listing_id)
+        return found
+
+    async def _find_existing(self, listing: Listing, marker: str) -> dict[str, Any] | None:
+        """Ours: the listing with our SKU (active first), else an orphan draft with our marker.
+
+        Any other orphan draft with our marker (left by an attempt that ran on after its
+        timeout) is deleted, so no orphan drafts remain.
+        """
+        by_sku: list[dict[str, Any]] = []
+        orphans: list[dict[str, Any]] = []
+        async for candidate in self.client.shop_listings():
+            if listing.sku in (candidate.get("skus") or []):
+                by_sku.append(candidate)
+            elif is_orphan_of(candidate, marker):
+                orphans.append(candidate)
+        ours = by_sku[0] if by_sku else (orphans.pop(0) if orphans else None)
+        if ours is not None and not by_sku:
+            activity.logger.info("etsy adopting orphan draft %s", ours["listing_id"])
+        for extra in orphans:
+            activity.logger.info("etsy deleting orphan draft %s", extra["listing_id"])
+            await self.client.delete_listing(int(extra["listing_id"]))
+        return ours
+
+    # -- revise ------------------------------------------------------------------------------
+
+    async def _revise(self, request: PublishRequest, listing_id: int) -> PublishResult:
+        """Content by updateListing, price, quantity and SKU by updateListingInventory, the
+        images only when they changed. A listing that is gone (404) or not active any more
+        (deactivated, sold out, expired: Etsy still updates it, but nobody sees it) is
+        ``ListingGone``: the entity creates it again."""
+        listing = request.listing
+        urls = list(listing.images) if request.images_changed else []
+        async with self._fetched(urls, listing_id) as images:
+            self._checkpoint(listing_id, "revise")
+            response = await self._call(
+                "update_listing",
+                "PATCH",
+                f"{self.shop}/listings/{listing_id}",
+                data=revise_form(listing, self.settings),
+                expected=(404,),
+            )
+            revised: dict[str, Any] = response.json() if response.is_success else {}
+            if revised.get("state") != "active":
+                raise _gone(listing_id, revised.get("state") or "not found")
+            self._checkpoint(listing_id, "inventory")
+            response = await self._call(
+                "update_inventory",
+                "PUT",
+                f"/listings/{listing_id}/inventory",
+                json=inventory_body(listing),
+                expected=(404,),
+            )
+            if response.status_code == 404:
+                raise _gone(listing_id, "not found")
+            if request.images_changed:
+                await self._replace_images(listing_id, images)
+        activity.logger.info("etsy sku=%s listing %s revised", listing.sku, listing_id)
+        return self._result(revised, reused=True, action="revised")
+
+    async def _replace_images(self, listing_id: int, images: list[FetchedImage]) -> None:
+        """Each new image overwrites the one at its rank, then the old ones past the last
+        rank are deleted: the listing never has more than 10 images (Etsy's limit) nor none
+        (an active listing needs one). Repeating it after a lost answer gives the same."""
+        response = await self._call("get_images", "GET", f"/listings/{listing_id}/images")
+        old = [i for i in response.json().get("results") or [] if isinstance(i, dict)]
+        for rank, image in enumerate(images, start=1):
+            self._checkpoint(listing_id, f"image {rank}")
+            await self.client.upload_image(listing_id, rank, image, overwrite=True)
+        for extra in old:
+            if int(extra.get("rank") or 0) > len(images):
+                self._checkpoint(listing_id, f"delete image {extra['listing_image_id']}")
+                await self._call(
+                    "delete_image",
+                    "DELETE",
+                    f"{self.shop}/listings/{listing_id}/images/{int(extra['listing_image_id'])}",
+                    expected=(404,),
+                )
+
+    # -- withdraw ----------------------------------------------------------------------------
+
+    async def _end(self, listing: dict[str, Any]) -> bool:
+        """Deactivate an active listing, delete a draft; False when it is neither (inactive,
+        sold out, expired: nothing live)."""
+        listing_id = int(listing["listing_id"])
+        state = listing.get("state")
+        if state not in ("active", "draft"):
+            return False
+        beat({"step": f"end {state}", "ending": listing_id})
+        if state == "draft":
+            return await self.client.delete_listing(listing_id)
+        response = await self._call(
+            "deactivate",
+            "PATCH",
+            f"{self.shop}/listings/{listing_id}",
+            data={"state": "inactive"},
+            expected=(404,),
+        )
+        activity.logger.info("etsy listing %s deactivated: %s", listing_id, response.is_success)
+        return response.is_success
+
+    def _withdrawn(self, ended: list[int]) -> WithdrawResult:
+        return WithdrawResult(
+            marketplace=MARKETPLACE,
+            withdrawn=bool(ended),
+            listing_id=str(ended[0]) if ended else None,
+        )
+
+    # -- shared ------------------------------------------------------------------------------
 
     def _refuse_before_any_call(self, listing: Listing) -> None:
         """What Etsy would refuse anyway, refused before anything is written (non-retryable)."""
@@ -127,7 +273,7 @@ class EtsyActivities:
 
         def progress() -> None:
             if listing_id is None:
-                _beat({"step": "fetch images"})
+                beat({"step": "fetch images"})
             else:
                 self._checkpoint(listing_id, "fetch images")
 
@@ -140,159 +286,24 @@ class EtsyActivities:
                 ) from None
             yield images
 
-    async def _upload(self, listing_id: int, rank: int, image: FetchedImage) -> None:
-        """uploadListingImage: the file in ``image`` (multipart/form-data), at ``rank``."""
-        await self._call(
-            "upload_image",
-            "POST",
-            f"{self.shop}/listings/{listing_id}/images",
-            data={"rank": str(rank)},
-            files={"image": (image.filename, image.file, image.content_type)},
-        )
-
     def _checkpoint(self, listing_id: int, step: str) -> None:
         """Heartbeat with the listing_id, so a retry resumes this listing instead of a new one."""
-        _beat({"listing_id": listing_id, "step": step})
-
-    async def _resume(self) -> dict[str, Any] | None:
-        details = activity.info().heartbeat_details
-        saved = details[0] if details and isinstance(details[0], dict) else {}
-        listing_id = saved.get("listing_id")
-        _beat(saved or {"step": "lookup"})
-        if listing_id is None:
-            return None
-        response = await self._call(
-            "get_listing",
-            "GET",
-            f"/listings/{int(listing_id)}",
-            params={"includes": "Images"},
-            expected=(404,),
-        )
-        if response.status_code == 404:
-            activity.logger.warning("etsy listing %s from the last attempt is gone", listing_id)
-            return None
-        found: dict[str, Any] = response.json()
-        return found
-
-    async def _find_existing(self, listing: Listing, marker: str) -> dict[str, Any] | None:
-        """Ours: the listing with our SKU (active first), else an orphan draft with our marker.
-
-        Any other orphan draft with our marker (left by an attempt that ran on after its
-        timeout) is deleted, so no orphan drafts remain.
-        """
-        by_sku: list[dict[str, Any]] = []
-        orphans: list[dict[str, Any]] = []
-        for state in ("active", "draft"):
-            offset = 0
-            while True:
-                _beat({"step": f"lookup {state} {offset}"})
-                response = await self._call(
-                    "list_listings",
-                    "GET",
-                    f"{self.shop}/listings",
-                    params={"state": state, "limit": str(PAGE_SIZE), "offset": str(offset)},
-                )
-                page = response.json()
-                results: list[dict[str, Any]] = page.get("results") or []
-                for candidate in results:
-                    if listing.sku in (candidate.get("skus") or []):
-                        by_sku.append(candidate)
-                    elif is_orphan_of(candidate, marker):
-                        orphans.append(candidate)
-                offset += len(results)
-                if not results or offset >= int(page.get("count", 0)):
-                    break
-        ours = by_sku[0] if by_sku else (orphans.pop(0) if orphans else None)
-        if ours is not None and not by_sku:
-            activity.logger.info("etsy adopting orphan draft %s", ours["listing_id"])
-        for extra in orphans:
-            activity.logger.info("etsy deleting orphan draft %s", extra["listing_id"])
-            await self._call(
-                "delete_listing", "DELETE", f"/listings/{int(extra['listing_id'])}", expected=(404,)
-            )
-        return ours
-
-    async def _create_draft(self, listing: Listing, marker: str) -> dict[str, Any]:
-        response = await self._call(
-            "create_draft",
-            "POST",
-            f"{self.shop}/listings",
-            data=draft_form(listing, self.settings, marker),
-        )
-        created: dict[str, Any] = response.json()
-        if "listing_id" not in created:
-            raise marketplace_error(
-                MARKETPLACE, "create_draft", MARKETPLACE_UNAVAILABLE, "no listing_id in answer"
-            )
-        # Saved at once: a retry from here on must never create a second draft.
-        self._checkpoint(int(created["listing_id"]), "created")
-        return created
+        beat({"listing_id": listing_id, "step": step})
 
     async def _image_count(self, current: dict[str, Any]) -> int:
         """How many images the listing has (getListingsByShop results do not carry them)."""
         if "images" in current:
             return len(current["images"] or [])
-        response = await self._call(
-            "get_listing",
-            "GET",
-            f"/listings/{int(current['listing_id'])}",
-            params={"includes": "Images"},
-        )
-        return len(response.json().get("images") or [])
+        found = await self.client.get_listing(int(current["listing_id"]))
+        return len((found or {}).get("images") or [])
 
-    async def _call(
+    def _result(
         self,
-        operation: str,
-        method: str,
-        path: str,
+        current: dict[str, Any],
         *,
-        json: Any = None,
-        data: dict[str, str] | None = None,
-        files: dict[str, tuple[str, IO[bytes], str]] | None = None,
-        params: dict[str, str] | None = None,
-        expected: tuple[int, ...] = (),
-    ) -> httpx.Response:
-        """One Etsy request. A per-second 429 is waited out in place (see PACED_MAX_WAIT); a
-        401 renews the access token once (EtsyTokens) and sends the request again."""
-        bearer = await self.tokens.bearer()
-        renewed = False
-        waited = 0
-        while True:
-            for _, file, _ in (files or {}).values():
-                file.seek(0)
-            headers = {
-                "x-api-key": self.settings.etsy_api_key.get_secret_value(),
-                "Authorization": f"Bearer {bearer}",
-                "Accept": "application/json",
-            }
-            request = self.http.build_request(
-                method,
-                f"{self.base_url}{path}",
-                json=json,
-                data=data,
-                files=files,
-                params=params,
-                headers=headers,
-            )
-            try:
-                return await send(
-                    self.http,
-                    request,
-                    marketplace=MARKETPLACE,
-                    operation=operation,
-                    expected=expected,
-                )
-            except ApplicationError as err:
-                if _refused_token(err) and self.tokens.renewable and not renewed:
-                    bearer, renewed = await self.tokens.bearer(rejected=bearer), True
-                    continue
-                delay = _in_place_delay(err)
-                if delay is None or waited == PACED_RETRIES:
-                    raise
-            waited += 1
-            await asyncio.sleep(delay + random.uniform(0, 0.25))
-
-    def _result(self, current: dict[str, Any], *, reused: bool) -> PublishResult:
+        reused: bool,
+        action: Literal["created", "revised"] = "created",
+    ) -> PublishResult:
         listing_id = str(current["listing_id"])
         return PublishResult(
             marketplace=MARKETPLACE,
@@ -300,20 +311,14 @@ class EtsyActivities:
             listing_url=current.get("url") or f"https://www.etsy.com/listing/{listing_id}",
             attempt=activity.info().attempt,
             reused_existing=reused,
+            action=action,
         )
 
 
-def _refused_token(error: ApplicationError) -> bool:
-    """Etsy's 401: the access token is invalid or expired (a 403 is the API key)."""
-    details = error.details[0] if error.details else {}
-    return error.type == MARKETPLACE_AUTH_ERROR and (
-        isinstance(details, dict) and details.get("status") == 401
+def _gone(listing_id: int, state: str) -> ApplicationError:
+    return marketplace_error(
+        MARKETPLACE,
+        "revise",
+        LISTING_GONE,
+        f"listing {listing_id} is no longer live on Etsy (state: {state})",
     )
-
-
-def _in_place_delay(error: ApplicationError) -> float | None:
-    """Seconds to wait before sending again, for a 429 of the per-second limit; else None."""
-    if error.type != RATE_LIMITED:
-        return None
-    delay = error.next_retry_delay.total_seconds() if error.next_retry_delay else 1.0
-    return delay if delay <= PACED_MAX_WAIT else None

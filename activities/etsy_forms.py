@@ -1,8 +1,8 @@
-"""What the Etsy adapter sends (draft form, inventory body) and what it checks before any write.
+"""What the Etsy adapter sends (draft, revise and inventory bodies) and what it checks first.
 
 Field names, types and enums are those of the Etsy Open API v3 document (OAS 2025-02,
-``createDraftListing``, ``updateListingInventory``); every request is validated against it in
-the tests (``tests/support/spec_judge.py``).
+``createDraftListing``, ``updateListing``, ``updateListingInventory``); every request is
+validated against it in the tests (``tests/support/spec_judge.py``).
 """
 
 from __future__ import annotations
@@ -96,6 +96,21 @@ def draft_form(listing: Listing, settings: Settings, marker: str | None = None) 
     if marker:
         form["tags"] = marker
     return form
+
+
+def revise_form(listing: Listing, settings: Settings) -> dict[str, str]:
+    """updateListing fields (form-urlencoded, PATCH) of a revise: the listing's own text and
+    provenance. Price and quantity are not updateListing fields (OAS): they go in the
+    inventory. ``who_made``/``when_made``/``is_supply`` are sent together, as Etsy requires
+    (etsy/open-api#280). The draft marker tag is left as it is."""
+    provenance = Provenance.of(listing, settings)
+    return {
+        "title": listing.title,
+        "description": listing.description,
+        "who_made": provenance.who_made.value,
+        "when_made": provenance.when_made.value,
+        "is_supply": "true" if provenance.is_supply else "false",
+    }
 
 
 def inventory_body(listing: Listing) -> dict[str, Any]:

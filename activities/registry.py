@@ -1,4 +1,4 @@
-"""Builds the marketplace HTTP client and the publish activity of each marketplace."""
+"""Builds the marketplace HTTP client and the activities of each marketplace."""
 
 from __future__ import annotations
 
@@ -32,11 +32,14 @@ def create_http_client(settings: Settings) -> httpx.AsyncClient:
 
 def marketplace_activities(
     settings: Settings, http: httpx.AsyncClient
-) -> dict[Marketplace, Callable[..., Any]]:
-    """The bound ``publish_to_<marketplace>`` activity per marketplace (register ``[acts[m]]``
-    on ``marketplace_task_queue(m)``)."""
+) -> dict[Marketplace, list[Callable[..., Any]]]:
+    """The bound activities of each marketplace, ``publish_to_<m>`` and ``withdraw_from_<m>``
+    (register ``acts[m]`` on ``marketplace_task_queue(m)``)."""
+    ebay = EbayActivities(settings, http)
+    etsy = EtsyActivities(settings, http)
+    vinted = VintedActivities(settings, http)
     return {
-        Marketplace.EBAY: EbayActivities(settings, http).publish_to_ebay,
-        Marketplace.ETSY: EtsyActivities(settings, http).publish_to_etsy,
-        Marketplace.VINTED: VintedActivities(settings, http).publish_to_vinted,
+        Marketplace.EBAY: [ebay.publish_to_ebay, ebay.withdraw_from_ebay],
+        Marketplace.ETSY: [etsy.publish_to_etsy, etsy.withdraw_from_etsy],
+        Marketplace.VINTED: [vinted.publish_to_vinted, vinted.withdraw_from_vinted],
     }

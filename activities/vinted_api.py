@@ -50,7 +50,7 @@ def signature_header(
 
 
 class VintedApi:
-    """The endpoints the publish activity uses, each signed; errors mapped by ``send``."""
+    """The endpoints the activities use, each signed; errors mapped by ``send``."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
@@ -81,6 +81,28 @@ class VintedApi:
         ``getItemStatus``; claude-ebay-prompts-etc ``item_status``)."""
         return json_object(await self._call("item_status", "GET", f"/items/{item_id}/status"))
 
+    async def item_status_if_any(self, item_id: str) -> dict[str, Any] | None:
+        """GetItemStatus, or None when Vinted does not know the item (404: deleted)."""
+        response = await self._call(
+            "item_status", "GET", f"/items/{item_id}/status", expected=(404,)
+        )
+        return None if response.status_code == 404 else json_object(response)
+
+    async def update_item(self, item: dict[str, Any]) -> httpx.Response:
+        """UpdateItems ``PUT /items {"items": [item]}`` (anicolao/vintage, claude-ebay-prompts-
+        etc ``update_items``): each entry the whole item with its ``item_id``; 202 accepted,
+        processed later (GetItemStatus, ``UPDATE_ITEM_*`` webhooks). A 404 is returned, not
+        raised (the caller reads it as the item being gone)."""
+        return await self._call(
+            "update_items", "PUT", "/items", body={"items": [item]}, expected=(404,)
+        )
+
+    async def delete_item(self, item_id: str) -> httpx.Response:
+        """DeleteItems ``DELETE /items {"item_ids": [id]}`` (claude-ebay-prompts-etc
+        ``delete_items``; platform-mcp ``vinted_pro.json``): 202, one entry per id with
+        ``accepted`` (false with a reason while the item is still IN_PROGRESS)."""
+        return await self._call("delete_items", "DELETE", "/items", body={"item_ids": [item_id]})
+
     async def _call(
         self,
         operation: str,
@@ -89,10 +111,11 @@ class VintedApi:
         *,
         body: Any = None,
         params: dict[str, str] | None = None,
+        expected: tuple[int, ...] = (),
     ) -> httpx.Response:
         content = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
         for _ in range(RATE_LIMIT_WAITS):
-            response = await self._send(operation, method, path, content, params)
+            response = await self._send(operation, method, path, content, params, expected)
             if response.status_code != 429:
                 return response
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -109,6 +132,7 @@ class VintedApi:
         path: str,
         content: bytes,
         params: dict[str, str] | None,
+        expected: tuple[int, ...],
     ) -> httpx.Response:
         """One signed request (signed again each time: the timestamp is in the signature)."""
         headers = {"Accept": "application/json"}
@@ -128,7 +152,11 @@ class VintedApi:
             time.time(),
         )
         return await send(
-            self.http, request, marketplace=MARKETPLACE, operation=operation, expected=(429,)
+            self.http,
+            request,
+            marketplace=MARKETPLACE,
+            operation=operation,
+            expected=(429, *expected),
         )
 
 

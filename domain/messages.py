@@ -98,6 +98,10 @@ class PublishRequest(BaseModel):
     listing: Listing
     current: MarketplaceRef | None = None
     images_changed: bool = True
+    recover: bool = False
+    """True when an earlier execution with this ``idempotency_key`` may have written (an admin
+    retry of a failed marketplace): a create looks its listing up even on attempt 1. Attempts
+    after the first (or with heartbeat details) always do; a fresh create never pages."""
 
 
 class PublishResult(BaseModel):

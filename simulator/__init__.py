@@ -3,17 +3,19 @@
 Surface (``python -m simulator`` serves it on SIMULATOR_HOST:SIMULATOR_PORT):
 
 - eBay ``/ebay/sell/inventory/v1``: ``PUT inventory_item/{sku}``, ``POST offer``,
-  ``POST offer/{id}/publish[/]``, ``GET offer?sku=`` (module ``simulator.ebay``); Metadata
+  ``GET|PUT|DELETE offer/{id}``, ``POST offer/{id}/publish[/]``, ``POST offer/{id}/withdraw``,
+  ``GET offer?sku=`` (modules ``simulator.ebay``, ``simulator.ebay_checks``); Metadata
   ``/ebay/sell/metadata/v1`` and Taxonomy ``/ebay/commerce/taxonomy/v1`` for category rules
   (``simulator.ebay_metadata``, ``simulator.ebay_taxonomy``, ``simulator.ebay_categories``);
   OAuth ``/ebay/identity/v1/oauth2/token``; tokens, scopes, request limit
   (``simulator.ebay_access``).
 - Etsy ``/etsy/v3/application``: create draft, ``GET listings/{id}``, upload image
-  (multipart ``image`` file, or ``image_url`` as form/JSON field), ``PUT`` inventory,
-  ``PATCH`` state, list shop listings, delete (module ``simulator.etsy``).
+  (multipart ``image`` file), list and delete images, ``PUT`` inventory, ``PATCH`` a listing
+  (content, ``state`` active or inactive), list shop listings, delete (``simulator.etsy``).
 - Vinted ``/vinted/api/v1``: signed ``POST items``, ``GET items``, ``GET items/{id}/status``,
-  ``GET ontologies`` (module ``simulator.vinted``), ``POST|GET webhooks`` and the signed item
-  webhooks it sends (``simulator.vinted_webhooks``).
+  ``GET ontologies`` (module ``simulator.vinted``), ``PUT items`` and ``DELETE items``
+  (``simulator.vinted_changes``), ``POST|GET webhooks`` and the signed item webhooks it sends
+  (``simulator.vinted_webhooks``).
 - Control ``/__sim``: listings, faults, latency, config (Vinted activation delay and slots),
   reset, calls (module ``simulator.control``). Faults and the call log name eBay and Etsy
   operations by their official operationId, found in ``specs/`` by ``simulator.spec``.

@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from config.settings import Settings, load_settings
-from simulator import control, ebay, ebay_oauth, etsy, etsy_oauth, images, vinted, vinted_webhooks
+from simulator import (
+    control,
+    ebay,
+    ebay_oauth,
+    etsy,
+    etsy_oauth,
+    images,
+    vinted,
+    vinted_changes,
+    vinted_webhooks,
+)
 from simulator.state import SimState
 
 
@@ -18,7 +28,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
     )
     app.state.sim = SimState(settings)
-    for module in (ebay, ebay_oauth, etsy, etsy_oauth, vinted, vinted_webhooks, images, control):
+    for module in (
+        ebay,
+        ebay_oauth,
+        etsy,
+        etsy_oauth,
+        vinted,
+        vinted_changes,
+        vinted_webhooks,
+        images,
+        control,
+    ):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)

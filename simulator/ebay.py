@@ -1,31 +1,29 @@
-"""Simulated eBay Sell Inventory API: inventory item, offer, publish, get offers; and the
-router of every simulated eBay API (Inventory, Metadata, Taxonomy).
+"""Simulated eBay Sell Inventory API: inventory item; offer create, get, update, delete,
+publish, withdraw; get offers by SKU. And the router of every simulated eBay API (Inventory,
+Metadata, Taxonomy).
 
-Publishing checks what eBay checks at publish time (publishOffer's OAS error list): required
-fields (25017), location (25012), policies (25007-25009), the marketplace's language (25604),
-the category (25005), its conditions (25021) and required item specifics (25029), the
-description's length (25080) and the marketplace's currency (25003).
+Publishing, and revising a published offer, check what eBay checks at publish time
+(``simulator.ebay_checks``). An unknown offer is 400 errorId 25713 wherever the OAS lists it
+(getOffer, updateOffer, deleteOffer, publishOffer, withdrawOffer).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from domain.marketplace_limits import EBAY_PRODUCT_DESCRIPTION_MAX, EBAY_SITES
+from domain.marketplace_limits import EBAY_SITES
 from domain.marketplaces import Marketplace
-from simulator import ebay_categories, ebay_metadata, ebay_taxonomy
+from simulator import ebay_metadata, ebay_taxonomy
 from simulator.ebay_access import INVENTORY_SCOPES
+from simulator.ebay_checks import SKU, content_language, listing_problems, publish_problem
 from simulator.errors import ebay_error
 from simulator.pipeline import MarketplaceSurface, read_json, sim_state
 from simulator.state import EbayOffer, SimState
 
 PREFIX = "/ebay/sell/inventory/v1"
-_SKU = re.compile(r"[A-Za-z0-9]{1,50}")
-KNOWN_LOCALES = {locale for site in EBAY_SITES.values() for locale in site.locales}
 
 
 def _authenticate(request: Request, body: bytes, sim: SimState) -> Response | None:
@@ -38,31 +36,15 @@ router = APIRouter()
 """Every simulated eBay API; ``simulator.app`` includes it."""
 
 
-def _content_language(request: Request) -> tuple[str | None, Response | None]:
-    """The request's locale, or the 400 a missing or unknown one gets."""
-    locale = request.headers.get("content-language")
-    if not locale or locale not in KNOWN_LOCALES:
-        return None, ebay_error(400, 25709, "Invalid value for header Content-Language.")
-    return locale, None
-
-
-def _dig(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 @inventory.put("/inventory_item/{sku}")
 @surface.operation("put_inventory_item")
 async def put_inventory_item(request: Request, sku: str) -> Response:
     """createOrReplaceInventoryItem: replaces the whole record; 204 without warnings. The
     record keeps the locale it was written in (``Content-Language``)."""
-    locale, problem = _content_language(request)
+    locale, problem = content_language(request)
     if problem:
         return problem
-    if not _SKU.fullmatch(sku):
+    if not SKU.fullmatch(sku):
         return ebay_error(
             400,
             25707,
@@ -72,7 +54,13 @@ async def put_inventory_item(request: Request, sku: str) -> Response:
     body = await read_json(request)
     if not isinstance(body, dict):
         return ebay_error(400, 25709, "Invalid value for request body.")
-    sim_state(request).ebay_inventory[sku] = {**body, "locale": locale}
+    sim = sim_state(request)
+    item = {**body, "locale": locale}
+    for offer in sim.ebay_offers.values():
+        # The item of a live listing: replacing it revises the listing, checked as a publish.
+        if offer.sku == sku and offer.published and (problem := listing_problems(item, offer)):
+            return problem
+    sim.ebay_inventory[sku] = item
     return Response(status_code=204)
 
 
@@ -80,7 +68,7 @@ async def put_inventory_item(request: Request, sku: str) -> Response:
 @surface.operation("create_offer")
 async def create_offer(request: Request) -> Response:
     """createOffer: one offer per sku/marketplaceId/format, else 400 25002 with the offerId."""
-    locale, problem = _content_language(request)
+    locale, problem = content_language(request)
     if problem:
         return problem
     sim = sim_state(request)
@@ -110,112 +98,6 @@ async def create_offer(request: Request) -> Response:
     return JSONResponse({"offerId": offer_id, "warnings": []}, status_code=201)
 
 
-def _publish_problem(sim: SimState, offer: EbayOffer) -> Response | None:
-    """The publish-time checks, in the order eBay's error list gives them."""
-    item = sim.ebay_inventory.get(offer.sku)
-    if item is None:
-        return ebay_error(400, 25702, f"{offer.sku} could not be found or is not available.")
-    return _missing_fields(item, offer) or _listing_problem(item, offer)
-
-
-def _missing_fields(item: dict[str, Any], offer: EbayOffer) -> Response | None:
-    """25017 missing field, 25012 location, 25007-25009 policies."""
-    required_item = {
-        "availability.shipToLocationAvailability.quantity": _dig(
-            item, "availability", "shipToLocationAvailability", "quantity"
-        ),
-        "condition": item.get("condition"),
-        "product.title": _dig(item, "product", "title"),
-        "product.description": _dig(item, "product", "description"),
-        "product.imageUrls": _dig(item, "product", "imageUrls"),
-    }
-    for name, value in required_item.items():
-        if value in (None, "", []):
-            return ebay_error(400, 25017, f"{name} is missing. The item cannot be published.")
-    body = offer.body
-    required_offer = {
-        "categoryId": body.get("categoryId"),
-        "pricingSummary.price.value": _dig(body, "pricingSummary", "price", "value"),
-        "pricingSummary.price.currency": _dig(body, "pricingSummary", "price", "currency"),
-        "listingDuration": body.get("listingDuration"),
-    }
-    for name, value in required_offer.items():
-        if value in (None, ""):
-            return ebay_error(400, 25017, f"{name} is missing. The offer cannot be published.")
-    if not body.get("merchantLocationKey"):
-        return ebay_error(400, 25012, "Invalid inventory location. merchantLocationKey is missing.")
-    for error_id, policy in (
-        (25007, "fulfillmentPolicyId"),
-        (25008, "paymentPolicyId"),
-        (25009, "returnPolicyId"),
-    ):
-        if not _dig(body, "listingPolicies", policy):
-            return ebay_error(400, error_id, f"Invalid data in the associated policy: {policy}.")
-    return None
-
-
-def _listing_problem(item: dict[str, Any], offer: EbayOffer) -> Response | None:
-    """What the marketplace and the category refuse of a complete listing."""
-    marketplace_id = offer.marketplace_id
-    site = EBAY_SITES[marketplace_id]
-    # An item written in another language is not found on this marketplace: errorId 25604
-    # at publish (bhushankummar/eBay-node-client#15, EBAY_DE with Content-Language en-US).
-    for what, locale in (("inventory item", item.get("locale")), ("offer", offer.locale)):
-        if locale not in site.locales:
-            return ebay_error(
-                400,
-                25604,
-                f"Input error. The {what} was written in {locale}; {marketplace_id} "
-                f"takes {' or '.join(site.locales)} (Content-Language).",
-            )
-    category_id = str(offer.body.get("categoryId"))
-    found = ebay_categories.category(marketplace_id, category_id)
-    if found is None:
-        return ebay_error(
-            400,
-            25005,
-            "The eBay listing associated with the inventory item, or the unpublished offer has "
-            f"an invalid category ID. {category_id} is not a leaf category of {marketplace_id}.",
-        )
-    condition = item.get("condition")
-    allowed = ebay_categories.allowed_conditions(found)
-    if condition not in allowed:
-        return ebay_error(
-            400,
-            25021,
-            "The eBay listing associated with the inventory item, or the unpublished offer has "
-            f"invalid item condition information. {condition} is not allowed in category "
-            f"{category_id}.",
-        )
-    aspects = _dig(item, "product", "aspects") or {}
-    for name in ebay_categories.required_aspect_names(marketplace_id, found):
-        values = aspects.get(name) if isinstance(aspects, dict) else None
-        if not values:
-            return ebay_error(
-                400,
-                25029,
-                f"{name} is required for this category.",
-                parameters=[{"name": "aspectName", "value": name}],
-            )
-    description = _dig(item, "product", "description") or ""
-    if len(description) > EBAY_PRODUCT_DESCRIPTION_MAX:
-        return ebay_error(
-            400,
-            25080,
-            "The value of the product.description field is invalid. Field must not exceed "
-            f"{EBAY_PRODUCT_DESCRIPTION_MAX} characters.",
-        )
-    currency = _dig(offer.body, "pricingSummary", "price", "currency")
-    if currency != site.currency:
-        return ebay_error(
-            400,
-            25003,
-            "The eBay listing associated with the inventory item, or the unpublished offer has "
-            f"an invalid price. {marketplace_id} takes prices in {site.currency}, not {currency}.",
-        )
-    return None
-
-
 @inventory.post("/offer/{offer_id}/publish")
 @inventory.post("/offer/{offer_id}/publish/")
 @surface.operation("publish_offer")
@@ -226,12 +108,78 @@ async def publish_offer(request: Request, offer_id: str) -> Response:
     offer = sim.ebay_offers.get(offer_id)
     if offer is None:
         return ebay_error(400, 25713, f"This Offer is not available : {offer_id}.")
-    if offer.status != "PUBLISHED":
-        if problem := _publish_problem(sim, offer):
+    if not offer.published:
+        if problem := publish_problem(sim, offer):
             return problem
         offer.listing_id = str(sim.next_id("ebay_listing", 110_000_000_000))
         offer.status = "PUBLISHED"
     return JSONResponse({"listingId": offer.listing_id, "warnings": []})
+
+
+def _unknown_offer(offer_id: str) -> Response:
+    return ebay_error(400, 25713, f"This Offer is not available : {offer_id}.")
+
+
+@inventory.get("/offer/{offer_id}")
+@surface.operation("get_offer")
+async def get_offer(request: Request, offer_id: str) -> Response:
+    """getOffer: the offer, published or not (``listing`` only when published)."""
+    offer = sim_state(request).ebay_offers.get(offer_id)
+    return _unknown_offer(offer_id) if offer is None else JSONResponse(offer.view())
+
+
+@inventory.put("/offer/{offer_id}")
+@surface.operation("update_offer")
+async def update_offer(request: Request, offer_id: str) -> Response:
+    """updateOffer: replaces the whole offer (OAS: "a complete replacement of the existing
+    offer object"); sku, marketplace and format stay. A published offer is a live listing:
+    the new offer must pass the publish checks, and the listing shows it at once. An
+    unpublished (or withdrawn) one is just stored: no listing is revised."""
+    locale, problem = content_language(request)
+    if problem:
+        return problem
+    sim = sim_state(request)
+    offer = sim.ebay_offers.get(offer_id)
+    if offer is None:
+        return _unknown_offer(offer_id)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        return ebay_error(400, 25709, "Invalid value for request body.")
+    keys = {"sku": offer.sku, "marketplaceId": offer.marketplace_id, "format": offer.format}
+    revised = replace(offer, body={**body, **keys}, locale=locale)
+    if offer.published:
+        item = sim.ebay_inventory.get(offer.sku) or {}
+        if problem := listing_problems(item, revised):
+            return problem
+    offer.body, offer.locale = revised.body, revised.locale
+    return Response(status_code=204)
+
+
+@inventory.delete("/offer/{offer_id}")
+@surface.operation("delete_offer")
+async def delete_offer(request: Request, offer_id: str) -> Response:
+    """deleteOffer: an unpublished offer is deleted; a published one ends its listing and is
+    deleted too (OAS)."""
+    if sim_state(request).ebay_offers.pop(offer_id, None) is None:
+        return _unknown_offer(offer_id)
+    return Response(status_code=204)
+
+
+@inventory.post("/offer/{offer_id}/withdraw")
+@surface.operation("withdraw_offer")
+async def withdraw_offer(request: Request, offer_id: str) -> Response:
+    """withdrawOffer: ends the listing; the offer stays, unpublished, and publishOffer lists
+    it again (as a new listing). ASSUMPTION: withdrawing an offer that is not published is
+    400 errorId 25002 (the OAS lists 25002 "Any User error" and 25713; which one eBay gives
+    here is not documented)."""
+    offer = sim_state(request).ebay_offers.get(offer_id)
+    if offer is None:
+        return _unknown_offer(offer_id)
+    if not offer.published:
+        return ebay_error(400, 25002, "A user error has occurred. The offer is not published.")
+    offer.ended_listing_id, offer.listing_id = offer.listing_id, None
+    offer.status = "UNPUBLISHED"
+    return JSONResponse({"listingId": offer.ended_listing_id, "warnings": []})
 
 
 @inventory.get("/offer")

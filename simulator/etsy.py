@@ -1,4 +1,4 @@
-"""Simulated Etsy Open API v3: draft listings, images, inventory, activation, shop listings.
+"""Simulated Etsy Open API v3: draft listings, images, inventory, updates, shop listings.
 
 What it refuses, and the bodies it answers with, are in ``simulator/etsy_rules.py`` (sources
 cited there). Responses follow the Etsy Open API v3 document (OAS 2025-02).
@@ -166,6 +166,41 @@ async def upload_listing_image(request: Request, shop_id: str, listing_id: int) 
     for rank, each in enumerate(listing.images, start=1):
         each["rank"] = rank
     return JSONResponse(image_view(image), status_code=201)
+
+
+@router.get("/listings/{listing_id}/images")
+@surface.operation("get_images")
+async def get_listing_images(request: Request, listing_id: int) -> Response:
+    """getListingImages: ``ListingImages`` (count, results by rank)."""
+    listing = _listing(request, listing_id)
+    if listing is None:
+        return etsy_error(404, f"Listing {listing_id} not found")
+    images = [image_view(image) for image in listing.images]
+    return JSONResponse({"count": len(images), "results": images})
+
+
+@router.delete("/shops/{shop_id}/listings/{listing_id}/images/{listing_image_id}")
+@surface.operation("delete_image")
+async def delete_listing_image(
+    request: Request, shop_id: str, listing_id: int, listing_image_id: int
+) -> Response:
+    """deleteListingImage: 204; the images after it move up a rank. ASSUMPTION: an active
+    listing keeps at least one image (activation needs one, OAS updateListing), so deleting
+    its last image is 400 (Etsy's wording for it is not public: ours, as ``ErrorSchema``)."""
+    if problem := _shop_problem(request, shop_id):
+        return problem
+    listing = _listing(request, listing_id)
+    if listing is None:
+        return etsy_error(404, f"Listing {listing_id} not found")
+    found = [i for i in listing.images if i["listing_image_id"] == listing_image_id]
+    if not found:
+        return etsy_error(404, f"ListingImage {listing_image_id} not found")
+    if listing.state == "active" and len(listing.images) == 1:
+        return etsy_error(400, rules.LAST_IMAGE)
+    listing.images.remove(found[0])
+    for rank, each in enumerate(listing.images, start=1):
+        each["rank"] = rank
+    return Response(status_code=204)
 
 
 def _products_problem(products: Any) -> Response | None:

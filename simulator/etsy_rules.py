@@ -58,6 +58,9 @@ TOO_MANY_IMAGES = (
 )
 """The eleventh image (#606)."""
 
+LAST_IMAGE = "An active listing must have at least one image."
+"""deleteListingImage of an active listing's only image (our wording: Etsy's is not public)."""
+
 CANNOT_SELL = "There was a problem with /marketplace : Oh dear, you cannot sell this item on Etsy."
 """An item made by someone else that is neither vintage nor a supply (#365, #118, #539)."""
 

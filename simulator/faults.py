@@ -16,6 +16,8 @@ from simulator.spec import operation_id, operation_ids
 VINTED_OPERATIONS: frozenset[str] = frozenset(
     {
         "create_items",
+        "update_items",
+        "delete_items",
         "list_items",
         "item_status",
         "get_ontologies",
@@ -24,8 +26,8 @@ VINTED_OPERATIONS: frozenset[str] = frozenset(
     }
 )
 """Vinted publishes no OpenAPI document, so no operationIds: these are the simulator's names for
-its calls (CreateItems, GetItems, item status by id, GetOntologies, webhooks), README "Vinted
-assumptions"."""
+its calls (CreateItems, UpdateItems, DeleteItems, GetItems, item status by id, GetOntologies,
+webhooks), README "Vinted assumptions"."""
 
 SPEC_DOCUMENTS: dict[Marketplace, str] = {
     Marketplace.EBAY: "eBay's Sell Inventory, Fulfillment, Taxonomy, Metadata or Notification API",

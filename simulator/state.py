@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from config.settings import Settings
@@ -28,11 +29,18 @@ class EbayOffer:
     locale: str | None = None  # its Content-Language
     status: str = "UNPUBLISHED"
     listing_id: str | None = None
+    ended_listing_id: str | None = None
+    """The listing a withdrawOffer ended (the offer is unpublished again, kept)."""
+
+    @property
+    def published(self) -> bool:
+        return self.status == "PUBLISHED" and self.listing_id is not None
 
     def view(self) -> dict[str, Any]:
-        """The offer as ``GET /offer`` shows it (the real ``EbayOfferDetailsWithAll`` subset)."""
+        """The offer as ``GET /offer`` shows it (the real ``EbayOfferDetailsWithAll`` subset).
+        The ``listing`` container comes with published offers only (OAS ``ListingDetails``)."""
         listing = (
-            {"listingId": self.listing_id, "listingStatus": "ACTIVE"} if self.listing_id else None
+            {"listingId": self.listing_id, "listingStatus": "ACTIVE"} if self.published else None
         )
         return {
             **self.body,
@@ -136,29 +144,53 @@ class SimState:
     # -- views for /__sim/listings ---------------------------------------------------------
 
     def listings_view(self) -> dict[str, list[dict[str, Any]]]:
+        """Every listing per marketplace: its ids, state, ``live`` (buyers can see it) and
+        ``draft`` (it exists but was never listed: an orphan if no job finishes it), and the
+        content buyers see (``title``, ``price``, ``quantity``). Ended listings stay, not
+        live: a withdrawn eBay offer, an inactive Etsy listing, a deleted Vinted item."""
         now = time.monotonic()
         return {
-            "ebay": [
-                {
-                    "sku": o.sku,
-                    "offerId": o.offer_id,
-                    "listingId": o.listing_id,
-                    "status": "PUBLISHED" if o.status == "PUBLISHED" else "UNPUBLISHED",
-                    "marketplaceId": o.marketplace_id,
-                    "format": o.format,
-                }
-                for o in self.ebay_offers.values()
-            ],
+            "ebay": [self._ebay_view(o) for o in self.ebay_offers.values()],
             "etsy": [
                 {
                     "listing_id": item.listing_id,
                     "state": item.state,
+                    "live": item.state == "active",
+                    "draft": item.state == "draft",
                     "skus": item.skus,
                     "sku": item.skus[0] if item.skus else None,
                     "title": item.fields.get("title"),
+                    "price": money_text(item.fields.get("price")),
+                    "quantity": int(item.fields.get("quantity") or 0),
                     "images": len(item.images),
                 }
                 for item in self.etsy_listings.values()
             ],
             "vinted": self.vinted.listings_view(now),
         }
+
+    def _ebay_view(self, offer: EbayOffer) -> dict[str, Any]:
+        item = self.ebay_inventory.get(offer.sku) or {}
+        price = (offer.body.get("pricingSummary") or {}).get("price") or {}
+        ended = not offer.published and offer.ended_listing_id is not None
+        return {
+            "sku": offer.sku,
+            "offerId": offer.offer_id,
+            "listingId": offer.listing_id or offer.ended_listing_id,
+            "status": "PUBLISHED" if offer.published else "UNPUBLISHED",
+            "listingStatus": "ACTIVE" if offer.published else ("ENDED" if ended else None),
+            "live": offer.published,
+            "draft": not offer.published and not ended,
+            "marketplaceId": offer.marketplace_id,
+            "format": offer.format,
+            "title": (item.get("product") or {}).get("title"),
+            "price": money_text(price.get("value")),
+            "quantity": offer.body.get("availableQuantity"),
+        }
+
+
+def money_text(amount: Any) -> str | None:
+    """An amount as a decimal string with two places (``"45.00"``), None when unset."""
+    if amount is None:
+        return None
+    return f"{Decimal(str(amount)):.2f}"

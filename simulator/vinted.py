@@ -1,4 +1,5 @@
-"""Simulated Vinted Pro Integrations items API: CreateItems, GetItems, GetItemStatus, ontologies.
+"""Simulated Vinted Pro Integrations items API: CreateItems, GetItems, GetItemStatus, ontologies
+(UpdateItems and DeleteItems: ``simulator.vinted_changes``).
 
 Vinted publishes no OpenAPI document; each rule below names its source, and README
 "Vinted assumptions" lists them all. The main ones:
@@ -49,9 +50,15 @@ MAX_BATCH = 100
 MAX_PAGE = 250
 """ASSUMPTION: the largest ``limit`` GetItems takes (quick-vint-api pages with 250)."""
 
-API_STATUS = {"pending": "IN_PROGRESS", "active": "ACTIVE", "failed": "FAILED"}
+API_STATUS = {
+    "pending": "IN_PROGRESS",
+    "updating": "IN_PROGRESS",
+    "active": "ACTIVE",
+    "failed": "FAILED",
+}
 """ASSUMPTION: item statuses. ``ACTIVE``: quick-vint-api ``reconcile.ts``; ``IN_PROGRESS``:
-platform-mcp ``vinted_pro.json`` (an item "still IN_PROGRESS"); ``FAILED`` is ours."""
+platform-mcp ``vinted_pro.json`` (an item "still IN_PROGRESS"); ``FAILED`` is ours. An item
+whose update is being processed is IN_PROGRESS too (ours)."""
 
 CURRENCIES = frozenset(VINTED_CURRENCIES)
 TEXT_LIMITS = {
@@ -79,15 +86,23 @@ OPTIONAL = ("size_id", "color_ids", "item_attributes", "status_id")
 router = APIRouter(prefix=PREFIX)
 
 
-def item_schema_problems(item: Any) -> list[str]:
-    """What the request schema rejects in one item: ``field: reason`` each.
+UPDATE_REQUIRED = ("item_id", *(name for name in REQUIRED if name != "item_reference"))
+"""An UpdateItems entry: the item's id and the whole item (platform-mcp ``vinted_pro.json``:
+"UpdateItems replaces the whole item", the same required fields). ASSUMPTION: the entry
+names the item by ``item_id`` and carries no ``item_reference``."""
+
+
+def item_schema_problems(item: Any, *, update: bool = False) -> list[str]:
+    """What the request schema rejects in one CreateItems (or UpdateItems) entry:
+    ``field: reason`` each.
 
     ASSUMPTION: fields outside the sources' schema are rejected too (stricter than a lenient
     server could be: the adapter must send only documented fields)."""
     if not isinstance(item, dict):
         return ["item must be an object"]
-    problems = [f"{name}: required" for name in REQUIRED if item.get(name) in (None, "")]
-    problems += [f"{name}: unknown field" for name in item if name not in REQUIRED + OPTIONAL]
+    required = UPDATE_REQUIRED if update else REQUIRED
+    problems = [f"{name}: required" for name in required if item.get(name) in (None, "")]
+    problems += [f"{name}: unknown field" for name in item if name not in required + OPTIONAL]
     for name, (low, high) in TEXT_LIMITS.items():
         value = item.get(name)
         if value not in (None, "") and not (isinstance(value, str) and low <= len(value) <= high):
@@ -117,7 +132,7 @@ def item_schema_problems(item: Any) -> list[str]:
     return problems
 
 
-def _async_failure(item: dict[str, Any]) -> str | None:
+def async_failure(item: dict[str, Any]) -> str | None:
     """Why Vinted fails an accepted item (status FAILED, CREATE_ITEM_FAILURE), or None.
 
     ASSUMPTION: a price under 1 (quick-vint-api ``validateItemInput``) fails after the 202."""
@@ -137,6 +152,10 @@ def item_view(item: VintedItem, now: float, *, full: bool = True) -> dict[str, A
         view["url"] = item.url  # ASSUMPTION: the status names the public URL once active
     if status == "FAILED":
         view["errors"] = [{"code": "item_rejected", "message": item.failure}]
+    elif status == "ACTIVE" and item.update_failure and full:
+        # ASSUMPTION: a refused update leaves the item live as it was, and its status says
+        # why (the UPDATE_ITEM_FAILURE reason) until the next update is processed.
+        view["errors"] = [{"code": "update_rejected", "message": item.update_failure}]
     return view
 
 
@@ -167,7 +186,7 @@ async def create_items(request: Request) -> Response:
     except InvalidOperation:
         return vinted_error(400, "validation_error", "price: must be a number")
     now = time.monotonic()
-    used = sum(1 for i in sim.vinted.items.values() if i.status(now) != "failed")
+    used = sum(1 for i in sim.vinted.live_items() if i.status(now) != "failed")
     if used + len(items) > sim.config.vinted_slots:
         free = max(0, sim.config.vinted_slots - used)
         return vinted_error(
@@ -176,7 +195,7 @@ async def create_items(request: Request) -> Response:
     delay = sim.config.vinted_activation_delay_ms / 1000
     results: list[dict[str, Any]] = []
     for raw in items:
-        item = sim.vinted.new_item(raw["item_reference"], raw, now + delay, _async_failure(raw))
+        item = sim.vinted.new_item(raw["item_reference"], raw, now + delay, async_failure(raw))
         schedule_item_events(sim, item, delay)
         results.append(
             {"item_id": item.item_id, "item_reference": item.reference, "accepted": True}
@@ -201,16 +220,17 @@ async def list_items(request: Request) -> Response:
             return vinted_error(400, "invalid_request", "after_item_id is not a known item")
         items = items[ids.index(after) + 1 :]
     now = time.monotonic()
-    page = items[: int(raw_limit)]
+    page = [item for item in items if not item.deleted][: int(raw_limit)]
     return JSONResponse({"items": [item_view(item, now, full=False) for item in page]})
 
 
 @router.get("/items/{item_id}/status")
 @surface.operation("item_status")
 async def item_status(request: Request, item_id: str) -> Response:
-    """GetItemStatus of one item by its UUID; 404 for an id Vinted does not know."""
+    """GetItemStatus of one item by its UUID; 404 for an id Vinted does not know (or a
+    deleted item)."""
     item = sim_state(request).vinted.items.get(item_id)
-    if item is None:
+    if item is None or item.deleted:
         return vinted_error(404, "not_found", "item not found")
     return JSONResponse(item_view(item, time.monotonic()))
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from config.settings import Settings
 
-ITEM_EVENT_TYPES = ("CREATE_ITEM_SUCCESS", "CREATE_ITEM_FAILURE")
-"""The webhook events the simulator sends (it has no update, delete or sale routes yet)."""
+ITEM_EVENT_TYPES = (
+    "CREATE_ITEM_SUCCESS",
+    "CREATE_ITEM_FAILURE",
+    "UPDATE_ITEM_SUCCESS",
+    "UPDATE_ITEM_FAILURE",
+    "DELETE_ITEM_SUCCESS",
+)
+"""The webhook events the simulator sends (no sale routes yet)."""
 
 WEBHOOK_EVENT_TYPES = frozenset(
     {
@@ -37,6 +44,15 @@ WEBHOOK_EVENT_TYPES = frozenset(
 ``lib/vinted_client.py``."""
 
 
+@dataclass(frozen=True)
+class PendingUpdate:
+    """An accepted update: the new item, when it is processed, and why it will fail (if)."""
+
+    fields: dict[str, Any]
+    ready_at: float
+    failure: str | None = None
+
+
 @dataclass
 class VintedItem:
     """One item created through CreateItems.
@@ -53,12 +69,33 @@ class VintedItem:
     fields: dict[str, Any]
     ready_at: float
     failure: str | None = None
+    update: PendingUpdate | None = None
+    """An accepted UpdateItems entry not processed yet (the item shows its old content)."""
+    update_failure: str | None = None
+    """Why the last processed update was refused (the item kept its content), or None."""
+    deleted: bool = False
 
     def status(self, now: float) -> str:
-        """``pending``, ``active`` or ``failed`` (the control view's words)."""
+        """``pending`` (being created), ``updating``, ``active``, ``failed`` or ``deleted``
+        (the control view's words)."""
+        self._settle(now)
+        if self.deleted:
+            return "deleted"
         if now < self.ready_at:
             return "pending"
-        return "failed" if self.failure else "active"
+        if self.failure:
+            return "failed"
+        return "updating" if self.update is not None else "active"
+
+    def _settle(self, now: float) -> None:
+        """Apply an update whose processing time has come (or record why it was refused)."""
+        update = self.update
+        if update is None or now < update.ready_at:
+            return
+        if update.failure is None:
+            self.fields = {**self.fields, **update.fields}
+        self.update_failure = update.failure
+        self.update = None
 
     @property
     def url(self) -> str:
@@ -120,13 +157,19 @@ class VintedState:
         return item
 
     def listings_view(self, now: float) -> list[dict[str, Any]]:
-        """``/__sim/listings``: each item with its reference, id, state and ontology ids."""
+        """``/__sim/listings``: each item with its reference, id, state, content and ontology
+        ids. An item is live from its create until it fails or is deleted; it has no
+        quantity (one second-hand article), shown as 1."""
         return [
             {
                 "item_id": item.item_id,
                 "reference": item.reference,
-                "status": item.status(now),
+                "status": (status := item.status(now)),
+                "live": status in ("pending", "updating", "active"),
+                "draft": False,
                 "title": item.fields.get("title"),
+                "price": f"{Decimal(str(item.fields.get('price'))):.2f}",
+                "quantity": 1,
                 **{
                     name: item.fields.get(name)
                     for name in ("catalog_id", "package_size_id", "size_id", "brand")
@@ -134,3 +177,7 @@ class VintedState:
             }
             for item in self.items.values()
         ]
+
+    def live_items(self) -> list[VintedItem]:
+        """The items Vinted still knows (not deleted), in creation order."""
+        return [item for item in self.items.values() if not item.deleted]

@@ -54,12 +54,20 @@ def webhook_signature(signing_key: str, body: bytes, now: float) -> str:
     return f"t={t},v1={v1}"
 
 
-def item_event(webhook: VintedWebhook, item: VintedItem) -> tuple[str, dict[str, Any]]:
-    """The event an item's outcome produces, and the body sent to ``webhook``."""
-    event_type = "CREATE_ITEM_FAILURE" if item.failure else "CREATE_ITEM_SUCCESS"
+def item_event(
+    webhook: VintedWebhook,
+    item: VintedItem,
+    event_type: str | None = None,
+    failure: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The event an item's outcome produces (by default its create's), and the body sent to
+    ``webhook``."""
+    if event_type is None:
+        event_type = "CREATE_ITEM_FAILURE" if item.failure else "CREATE_ITEM_SUCCESS"
+        failure = item.failure
     data: dict[str, Any] = {"item_id": item.item_id, "item_reference": item.reference}
-    if item.failure:
-        data["errors"] = [{"code": "item_rejected", "message": item.failure}]
+    if failure:
+        data["errors"] = [{"code": "item_rejected", "message": failure}]
     return event_type, {
         "webhook_id": webhook.webhook_id,
         "event_type": event_type,
@@ -67,25 +75,39 @@ def item_event(webhook: VintedWebhook, item: VintedItem) -> tuple[str, dict[str,
     }
 
 
-def schedule_item_events(sim: SimState, item: VintedItem, delay_seconds: float) -> None:
-    """Once ``item`` is processed, send its ``CREATE_ITEM_*`` event to every webhook that
-    subscribed to it (nothing when none is registered; nothing after a reset)."""
+def schedule_item_events(
+    sim: SimState,
+    item: VintedItem,
+    delay_seconds: float,
+    event_type: str | None = None,
+    failure: str | None = None,
+) -> None:
+    """Once ``item`` is processed, send its event (``CREATE_ITEM_*`` unless ``event_type``
+    says ``UPDATE_ITEM_*`` or ``DELETE_ITEM_SUCCESS``) to every webhook that subscribed to it
+    (nothing when none is registered; nothing after a reset). ASSUMED: update and delete
+    events carry the same ``event_data`` as create events."""
     if not sim.vinted.webhooks:
         return
-    task = asyncio.create_task(_deliver_later(sim, item, delay_seconds))
+    task = asyncio.create_task(_deliver_later(sim, item, delay_seconds, event_type, failure))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
 
 
-async def _deliver_later(sim: SimState, item: VintedItem, delay_seconds: float) -> None:
+async def _deliver_later(
+    sim: SimState,
+    item: VintedItem,
+    delay_seconds: float,
+    event_type: str | None,
+    failure: str | None,
+) -> None:
     await sim.hold(delay_seconds)
     vinted = sim.vinted
     if vinted.items.get(item.item_id) is not item:
         return  # the simulator was reset meanwhile
     for webhook in list(vinted.webhooks.values()):
-        event_type, event = item_event(webhook, item)
-        if event_type in webhook.event_types:
-            vinted.deliveries.append(await _deliver(webhook, event_type, item, event))
+        sent_type, event = item_event(webhook, item, event_type, failure)
+        if sent_type in webhook.event_types:
+            vinted.deliveries.append(await _deliver(webhook, sent_type, item, event))
 
 
 async def _deliver(

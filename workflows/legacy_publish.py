@@ -63,6 +63,7 @@ async def _publish_one(
                 marketplace=marketplace,
                 idempotency_key=idempotency_key(job_id, marketplace),
                 listing=job.input.listing,
+                recover=job.retry_count > 0,
             ),
             result_type=PublishResult,
             task_queue=marketplace_task_queue(marketplace),

@@ -163,6 +163,9 @@ class ListingWorkflow:
                     listing=change.listing,
                     current=current,
                     images_changed=placement.images != images_fingerprint(change.listing),
+                    # A job's retry, or a marketplace whose last create failed: what a lost
+                    # answer may have created is looked up before creating.
+                    recover=change.round > 0 or placement.state is PlacementState.FAILED,
                 ),
                 result_type=PublishResult,
                 task_queue=marketplace_task_queue(marketplace),

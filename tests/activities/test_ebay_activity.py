@@ -103,10 +103,11 @@ async def test_offer_created_meanwhile_is_reused_from_25002(
     rules = await env.run(activities.catalog.rules, "EBAY_DE", settings.ebay_category_id)
     item = inventory_item_body(listing, rules, settings.ebay_brand_default())
     await env.run(_put, activities, listing.sku, item)
-    existing = await env.run(activities._create_offer, listing)
+    existing, existed = await env.run(activities._create_offer, listing)
+    assert not existed
 
-    offer_id = await env.run(activities._create_offer, listing)
-    assert offer_id == existing
+    offer_id, existed = await env.run(activities._create_offer, listing)
+    assert (offer_id, existed) == (existing, True)
     assert len((await sim.listings())["ebay"]) == 1
 
 
@@ -253,9 +254,10 @@ async def test_a_new_sku_publishes_whatever_ebay_answers_its_lookup(
     body: dict[str, Any],
 ) -> None:
     """Fault #10: eBay documents no answer for a SKU without offers (a bare 404 in the OAS);
-    only 404 + 25713 used to mean "none", so any other answer failed every new SKU."""
+    only 404 + 25713 used to mean "none", so any other answer failed every new SKU. (The
+    lookup is a retry's, or an admin retry's: ``recover``.)"""
     wire.responders.append(_lookup_answer(status, body))
-    request = publish_request(EBAY)
+    request = publish_request(EBAY, recover=True)
     result = await _attempts(settings, ebay_http).run(request)
     [live] = await sim.live_listings("ebay", request.listing.sku)
     assert result.listing_id == live["listingId"]
@@ -266,6 +268,6 @@ async def test_a_404_without_a_body_is_no_offer_either(
 ) -> None:
     """Fault #10: a lookup answered by a bare 404, no body at all (what the OAS lists)."""
     wire.responders.append(_lookup_answer(404, None))
-    request = publish_request(EBAY)
+    request = publish_request(EBAY, recover=True)
     await _attempts(settings, ebay_http).run(request)
     assert len(await sim.live_listings("ebay", request.listing.sku)) == 1

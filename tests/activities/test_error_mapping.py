@@ -20,10 +20,12 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 MARKETPLACES = list(Marketplace)
 FIRST_OPERATION = {
-    Marketplace.EBAY: "get_offers",
-    Marketplace.ETSY: "list_listings",
-    Marketplace.VINTED: "list_items",
+    Marketplace.EBAY: "get_item_condition_policies",
+    Marketplace.ETSY: "create_draft",
+    Marketplace.VINTED: "get_ontologies",
 }
+"""A first attempt's first call: the category rules (eBay), the draft (Etsy), the ontology
+(Vinted); no lookup by SKU or reference (that is a retry's)."""
 MARKETPLACE_TEXT = {
     Marketplace.EBAY: "25001",
     Marketplace.ETSY: "Server Error",
@@ -34,7 +36,7 @@ MARKETPLACE_TEXT = {
 async def _fail(
     settings: Settings, http: httpx.AsyncClient, marketplace: Marketplace
 ) -> ApplicationError:
-    publish = marketplace_activities(settings, http)[marketplace]
+    publish = marketplace_activities(settings, http)[marketplace][0]
     with pytest.raises(ApplicationError) as failure:
         await Attempts(publish, marketplace).run(publish_request(marketplace))
     return failure.value
@@ -170,12 +172,16 @@ async def test_timeout_is_retryable(
 
 @pytest.mark.parametrize("marketplace", MARKETPLACES)
 async def test_connection_refused_is_retryable(
-    http: httpx.AsyncClient, marketplace: Marketplace
+    http: httpx.AsyncClient, simulator_url: str, marketplace: Marketplace
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    nowhere = load_settings(simulator_url=f"http://127.0.0.1:{closed_port}")
+    # The marketplace is unreachable, the listing's images are not (Etsy fetches them first).
+    nowhere = load_settings(
+        simulator_url=f"http://127.0.0.1:{closed_port}",
+        image_fetch_override_url=f"{simulator_url}/images",
+    )
     error = await _fail(nowhere, http, marketplace)
     assert error.type == "MarketplaceUnavailable"
     assert not error.non_retryable

@@ -86,10 +86,12 @@ async def test_listing_id_is_heartbeated_as_soon_as_the_draft_exists(
 async def test_rerun_finds_the_listing_by_sku(
     settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
-    """Seed: marketplace orchestrator - idempotence (same key, no second listing)."""
+    """Seed: marketplace orchestrator - idempotence (same key, no second listing). An admin
+    retry starts a new execution (attempt 1, no heartbeat) with ``recover``: it looks first."""
     request = publish_request(ETSY)
     first = await Attempts(EtsyActivities(settings, http).publish_to_etsy, ETSY).run(request)
-    second = await Attempts(EtsyActivities(settings, http).publish_to_etsy, ETSY).run(request)
+    again = request.model_copy(update={"recover": True})
+    second = await Attempts(EtsyActivities(settings, http).publish_to_etsy, ETSY).run(again)
 
     assert second.listing_id == first.listing_id
     assert second.reused_existing is True
@@ -198,7 +200,7 @@ async def test_extra_orphan_drafts_of_ours_are_deleted(
 ) -> None:
     """Two drafts with our marker (an abandoned attempt ran on): one is adopted and
     activated, the other deleted; no orphan drafts remain."""
-    request = publish_request(ETSY)
+    request = publish_request(ETSY, recover=True)
     first = await _orphan_draft(settings, http, request)
     second = await _orphan_draft(settings, http, request)
     result = await _attempts(settings, http).run(request)
@@ -214,7 +216,7 @@ async def test_an_orphan_draft_next_to_our_live_listing_is_deleted(
     request = publish_request(ETSY)
     first = await _attempts(settings, http).run(request)
     await _orphan_draft(settings, http, request)
-    again = await _attempts(settings, http).run(request)
+    again = await _attempts(settings, http).run(request.model_copy(update={"recover": True}))
     assert again.listing_id == first.listing_id and again.reused_existing
     assert await sim.drafts("etsy") == []
 

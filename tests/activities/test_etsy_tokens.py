@@ -46,7 +46,7 @@ class Process:
             settings, http, workflow_id=ids["workflow_id"], task_queue=ids["task_queue"]
         )
         self.etsy = EtsyActivities(settings, http)
-        self.etsy.tokens = self.tokens
+        self.etsy.client.tokens = self.tokens
 
     async def in_activity(self, call: Callable[[], Awaitable[Any]]) -> Any:
         async def run() -> Any:

@@ -1,4 +1,4 @@
-"""The worker's view of the activities: one named publish activity per marketplace."""
+"""The worker's view of the activities: a publish and a withdraw activity per marketplace."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from temporalio import activity
 
 from activities.registry import create_http_client, marketplace_activities
 from config.settings import load_settings
-from domain.marketplaces import Marketplace, publish_activity_name
+from domain.marketplaces import Marketplace, publish_activity_name, withdraw_activity_name
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_each_marketplace_has_its_publish_activity() -> None:
+async def test_each_marketplace_has_its_publish_and_withdraw_activities() -> None:
     settings = load_settings(marketplace_http_timeout=7.5)
     async with create_http_client(settings) as http:
         assert http.timeout.read == 7.5
         assert http.timeout.connect == 7.5
         activities = marketplace_activities(settings, http)
     assert set(activities) == set(Marketplace)
-    for marketplace, fn in activities.items():
-        definition = activity._Definition.must_from_callable(fn)
-        assert definition.name == publish_activity_name(marketplace)
-        assert definition.name == f"publish_to_{marketplace.value}"
+    for marketplace, fns in activities.items():
+        names = [activity._Definition.must_from_callable(fn).name for fn in fns]
+        assert names == [publish_activity_name(marketplace), withdraw_activity_name(marketplace)]
+        assert names == [f"publish_to_{marketplace.value}", f"withdraw_from_{marketplace.value}"]

@@ -97,7 +97,7 @@ class RejectingEbay(StandInMarketplaces):
 
     rejection: str = ""
 
-    def activities(self) -> dict[Marketplace, Callable[..., Any]]:
+    def activities(self) -> dict[Marketplace, list[Callable[..., Any]]]:
         activities = super().activities()
 
         @activity.defn(name=publish_activity_name(Marketplace.EBAY))
@@ -106,7 +106,7 @@ class RejectingEbay(StandInMarketplaces):
                 self.rejection, type=MARKETPLACE_VALIDATION_ERROR, non_retryable=True
             )
 
-        activities[Marketplace.EBAY] = reject
+        activities[Marketplace.EBAY] = [reject]
         return activities
 
 

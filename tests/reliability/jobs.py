@@ -71,8 +71,8 @@ def marketplace_views(api: httpx.Client, job_ids: list[str]) -> dict[str, dict[s
 def live_listings(simulator_url: str) -> list[tuple[str, str, str]]:
     """``(marketplace, sku, listing id)`` of every live listing in the simulator.
 
-    Live: eBay ``PUBLISHED`` offers, active Etsy listings, every Vinted item (its SKU is the
-    part of its reference ``{sku}-…`` before the dash).
+    Live: eBay ``PUBLISHED`` offers, active Etsy listings, Vinted items not deleted or
+    failed (its SKU is the part of its reference ``{sku}-…`` before the dash).
     """
     listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
     ebay = [
@@ -83,7 +83,11 @@ def live_listings(simulator_url: str) -> list[tuple[str, str, str]]:
         for i in listings["etsy"]
         if i["state"] == "active" and i["skus"]
     ]
-    vinted = [("vinted", i["reference"].split("-")[0], i["item_id"]) for i in listings["vinted"]]
+    vinted = [
+        ("vinted", i["reference"].split("-")[0], i["item_id"])
+        for i in listings["vinted"]
+        if i["live"]
+    ]
     return [(m, sku, str(listing_id)) for m, sku, listing_id in ebay + etsy + vinted]
 
 
@@ -98,9 +102,7 @@ def live_listing_counts(simulator_url: str) -> dict[str, Counter[str]]:
 def stray_listings(simulator_url: str) -> list[dict[str, Any]]:
     """Etsy drafts and unpublished eBay offers: what an interrupted publish could leave behind."""
     listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
-    drafts = [i for i in listings["etsy"] if i["state"] == "draft"]
-    offers = [i for i in listings["ebay"] if i["status"] != "PUBLISHED"]
-    return drafts + offers
+    return [i for marketplace in ("etsy", "ebay") for i in listings[marketplace] if i["draft"]]
 
 
 def assert_one_listing_each(simulator_url: str, skus: list[str]) -> int:

@@ -245,13 +245,15 @@ async def test_bad_latency_body_is_422(http: httpx.AsyncClient, sim: SimulatorCo
         ),
         (
             {"marketplace": "vinted", "mode": "error", "operation": "CreateItems"},
-            "known: create_items, create_webhook, get_ontologies, item_status, list_items",
+            "known: create_items, create_webhook, delete_items, get_ontologies, item_status, "
+            "list_items, list_webhooks, update_items",
         ),
         (
-            {"marketplace": "ebay", "mode": "error", "operation": "deleteOffer"},
-            "operation 'deleteOffer' is not simulated for ebay; served: "
-            "createOffer, createOrReplaceInventoryItem, getDefaultCategoryTreeId, "
-            "getItemAspectsForCategory, getItemConditionPolicies, getOffers, publishOffer",
+            {"marketplace": "ebay", "mode": "error", "operation": "getListingFees"},
+            "operation 'getListingFees' is not simulated for ebay; served: "
+            "createOffer, createOrReplaceInventoryItem, deleteOffer, getDefaultCategoryTreeId, "
+            "getItemAspectsForCategory, getItemConditionPolicies, getOffer, getOffers, "
+            "publishOffer, updateOffer, withdrawOffer",
         ),
     ],
 )

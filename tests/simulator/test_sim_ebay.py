@@ -161,8 +161,14 @@ async def test_full_flow_publishes_one_listing(
         "offerId": offer["offerId"],
         "listingId": listing_id,
         "status": "PUBLISHED",
+        "listingStatus": "ACTIVE",
+        "live": True,
+        "draft": False,
         "marketplaceId": settings.ebay_marketplace_id,
         "format": "FIXED_PRICE",
+        "title": listing.title,
+        "price": listing.price.amount,
+        "quantity": listing.quantity,
     }
 
 

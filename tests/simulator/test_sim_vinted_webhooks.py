@@ -121,3 +121,26 @@ async def test_vinted_webhook_url_setting_registers_a_webhook() -> None:
     event = verify(key, received)
     assert event["event_type"] == "CREATE_ITEM_SUCCESS"
     assert event["event_data"]["item_id"] == created["item_id"]
+
+
+async def test_updates_and_deletes_send_their_events(
+    http: httpx.AsyncClient, settings: Settings, sim: SimulatorControl
+) -> None:
+    """UPDATE_ITEM_SUCCESS once an update is processed, DELETE_ITEM_SUCCESS on a delete."""
+    await sim.configure(vinted_activation_delay_ms=0)
+    [created] = (await _create(http, settings, item("R1"))).json()["items"]
+    item_id = created["item_id"]
+    entry = {"item_id": item_id, **item("R1", title="Washed denim jacket")}
+    del entry["item_reference"]
+    with webhook_receiver() as receiver:
+        webhook = await _register(
+            http, settings, receiver.url, "UPDATE_ITEM_SUCCESS", "DELETE_ITEM_SUCCESS"
+        )
+        await _signed(http, settings, "PUT", f"{BASE}/items", {"items": [entry]})
+        [updated] = await asyncio.to_thread(receiver.wait_for, 1)
+        await _signed(http, settings, "DELETE", f"{BASE}/items", {"item_ids": [item_id]})
+        received = await asyncio.to_thread(receiver.wait_for, 2)
+    events = [verify(webhook["signing_key"], r) for r in received]
+    assert [e["event_type"] for e in events] == ["UPDATE_ITEM_SUCCESS", "DELETE_ITEM_SUCCESS"]
+    assert {e["event_data"]["item_id"] for e in events} == {item_id}
+    assert json.loads(updated.body)["event_data"]["item_reference"] == "R1"

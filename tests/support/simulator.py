@@ -24,27 +24,23 @@ from typing import Any, Self
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from config.settings import Settings, load_settings
 from simulator.app import create_app
 
-LIVE_STATES = {"ebay": {"PUBLISHED"}, "etsy": {"active"}, "vinted": {"pending", "active"}}
-"""States that count as a live listing, per marketplace (eBay offers are live once published)."""
-
-DRAFT_STATES = {"ebay": {"UNPUBLISHED"}, "etsy": {"draft"}, "vinted": set[str]()}
-"""States of listings that exist but are not live (an orphan if no job finishes them)."""
-
 
 @contextmanager
 def running_simulator(
-    settings: Settings | None = None, *, start_timeout: float = 10.0
+    settings: Settings | None = None, *, start_timeout: float = 10.0, app: FastAPI | None = None
 ) -> Iterator[str]:
     """Serve a fresh simulator on 127.0.0.1 (a free port) in a daemon thread; yield its URL.
 
     The simulator accepts the credentials in ``settings`` (default: the environment/defaults,
-    which are also what ``load_settings()`` gives the activities).
+    which are also what ``load_settings()`` gives the activities). ``app``: serve this one
+    (made with ``create_app``, its state filled by the test beforehand) instead.
     """
-    app = create_app(settings or load_settings())
+    app = app or create_app(settings or load_settings())
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -153,23 +149,22 @@ class SimulatorControl:
         ]
 
     async def live_listings(self, marketplace: str, sku: str) -> list[dict[str, Any]]:
-        """The live listings of one SKU on one marketplace (exactly one is the invariant).
+        """The live listings of one SKU on one marketplace (at most one is the invariant),
+        as the simulator marks them (``live``: a published eBay offer, an active Etsy
+        listing, a Vinted item being processed or active; not one withdrawn or deleted).
 
         Vinted has no SKU field: there the activity's ``reference`` is ``<sku>-<key digest>``.
         """
         return [
             entry
             for entry in (await self.listings())[marketplace]
-            if _sku_of(marketplace, entry) == sku and _state_of(entry) in LIVE_STATES[marketplace]
+            if _sku_of(marketplace, entry) == sku and entry["live"]
         ]
 
     async def drafts(self, marketplace: str) -> list[dict[str, Any]]:
-        """Listings that exist but are not live (unpublished eBay offers, Etsy drafts)."""
-        return [
-            entry
-            for entry in (await self.listings())[marketplace]
-            if _state_of(entry) in DRAFT_STATES[marketplace]
-        ]
+        """Listings that exist but were never listed (an eBay offer never published, an Etsy
+        draft): an orphan if no job finishes them. A withdrawn listing is not one."""
+        return [entry for entry in (await self.listings())[marketplace] if entry["draft"]]
 
 
 def _sku_of(marketplace: str, entry: dict[str, Any]) -> str | None:
@@ -178,7 +173,3 @@ def _sku_of(marketplace: str, entry: dict[str, Any]) -> str | None:
     if marketplace == "etsy":
         return entry["skus"][0] if entry.get("skus") else None
     return entry.get("sku")
-
-
-def _state_of(entry: dict[str, Any]) -> str:
-    return str(entry.get("status") or entry.get("state"))
