@@ -65,10 +65,18 @@ def _keepalive() -> None:
 class EtsyActivities:
     """Etsy Open API v3 calls; one instance (and HTTP client) per worker."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        *,
+        images_http: httpx.AsyncClient | None = None,
+    ) -> None:
+        """``http`` carries every request to Etsy; ``images_http`` (default: the same) the
+        image downloads, which are not requests to Etsy and so are not paced."""
         self.settings = settings
         self.http = http
-        self.images = ImageFetcher(settings, http)
+        self.images = ImageFetcher(settings, images_http or http)
         self.tokens = EtsyTokens(settings, http, keepalive=_keepalive)
         self.base_url = settings.base_url(MARKETPLACE)
         self.shop = f"/shops/{settings.etsy_shop_id}"

@@ -73,7 +73,8 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 
 
 class ImageFetcher:
-    """Downloads images with the worker's shared HTTP client."""
+    """Downloads images with the worker's image client: not a request to any marketplace,
+    so not paced by a request budget (``activities/registry.py``)."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.http = http
