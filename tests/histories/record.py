@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 
 from api.app import build_services
 from api.schemas import StartJobRequest
 from config.settings import Settings
-from domain.marketplaces import Marketplace
+from domain.marketplaces import Marketplace, marketplace_task_queue
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.status import JobStatus
 from tests.factories import job_input, start_job_body
@@ -27,6 +29,7 @@ from tests.workflow.harness import has_status, running_workers, start_job, wait_
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
+from workflows.request_budget import BudgetState, LeaseRequest, RequestBudgetWorkflow
 
 HERE = Path(__file__).parent
 
@@ -134,6 +137,31 @@ async def batch_paid_by_update(client: Client) -> WorkflowHandle:
     return handle
 
 
+async def request_budget_continued_as_new(client: Client) -> WorkflowHandle:
+    """Issue 12: two processes lease eBay's request budget the way ``LeaseKeeper`` asks
+    (update-with-start); the first run continues as new (low threshold) with their leases."""
+    workflow_id = f"request-budget-recorded-{uuid.uuid4().hex[:8]}"
+    first_run = None
+    for worker_id in ("a", "b", "a", "b", "a", "b", "a"):
+        start = WithStartWorkflowOperation(
+            RequestBudgetWorkflow.run,
+            BudgetState(marketplace=Marketplace.EBAY, events_per_run=20),
+            id=workflow_id,
+            task_queue=marketplace_task_queue(Marketplace.EBAY),
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await client.execute_update_with_start_workflow(
+            RequestBudgetWorkflow.lease,
+            LeaseRequest(worker_id=worker_id, rate_per_second=5.0),
+            start_workflow_operation=start,
+        )
+        first_run = first_run or (await client.get_workflow_handle(workflow_id).describe()).run_id
+    handle = client.get_workflow_handle(workflow_id, run_id=first_run)
+    while (await client.get_workflow_handle(workflow_id).describe()).run_id == first_run:
+        await asyncio.sleep(0.1)
+    return handle
+
+
 SCENARIOS: dict[
     str, tuple[Callable[[Client], Awaitable[WorkflowHandle]], dict[Marketplace, Behaviour]]
 ] = {
@@ -163,6 +191,7 @@ SCENARIOS: dict[
         },
     ),
     "batch_paid_by_update": (batch_paid_by_update, {}),
+    "request_budget_continued_as_new": (request_budget_continued_as_new, {}),
 }
 
 

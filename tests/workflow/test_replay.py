@@ -21,6 +21,7 @@ from temporalio.workflow import NondeterminismError
 from domain.job import JobInput, JobView
 from workflows.batch import BatchWorkflow
 from workflows.job import JobWorkflow
+from workflows.request_budget import RequestBudgetWorkflow
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
@@ -42,13 +43,15 @@ def test_representative_histories_are_recorded():
         "job_paid_by_update_of_many",
         "job_retried_and_cancelled_by_update",
         "batch_paid_by_update",
+        "request_budget_continued_as_new",
     }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays_deterministically(path: Path):
     replayer = Replayer(
-        workflows=[JobWorkflow, BatchWorkflow], data_converter=pydantic_data_converter
+        workflows=[JobWorkflow, BatchWorkflow, RequestBudgetWorkflow],
+        data_converter=pydantic_data_converter,
     )
     result = await replayer.replay_workflow(_history(path), raise_on_replay_failure=True)
     assert result.replay_failure is None
