@@ -14,7 +14,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 
 from api.app import build_services
@@ -157,8 +162,8 @@ async def request_budget_continued_as_new(client: Client) -> WorkflowHandle:
         )
         first_run = first_run or (await client.get_workflow_handle(workflow_id).describe()).run_id
     handle = client.get_workflow_handle(workflow_id, run_id=first_run)
-    while (await client.get_workflow_handle(workflow_id).describe()).run_id == first_run:
-        await asyncio.sleep(0.1)
+    # The Update that crossed the threshold was answered in the task that continued as new.
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
     return handle
 
 
