@@ -12,7 +12,10 @@ marketplace's ``RequestPacer``:
   An answer lost or late only shortens the lease: the pacer then sends nothing until the
   next one arrives.
 
-``worker.py`` runs it next to the Temporal workers (``LeaseKeeper.running``).
+``worker.py`` runs it next to the Temporal workers (``LeaseKeeper.running``). When they have
+stopped (no activity left to send anything), it shuts the pacers and gives the shares back
+(the ``release`` Update), so the other processes need not wait for the leases to run out; a
+process that dies cannot, and its share returns when its lease expires.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
@@ -34,6 +38,7 @@ from workflows.request_budget import (
     BudgetState,
     LeaseGrant,
     LeaseRequest,
+    ReleaseRequest,
     RequestBudgetWorkflow,
     budget_workflow_id,
 )
@@ -43,6 +48,8 @@ RENEW_FRACTION = 1 / 3
 """A lease is renewed when this fraction of its validity has passed."""
 RETRY_SECONDS = 1.0
 """Asking again after a share of 0 or a failed Update."""
+RELEASE_TIMEOUT = timedelta(seconds=2)
+"""How long a stopping process tries to give its shares back (else they expire)."""
 
 
 class LeaseKeeper:
@@ -71,13 +78,37 @@ class LeaseKeeper:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Keep the leases renewed in the background while the block runs."""
+        """Keep the leases renewed in the background while the block runs; give them back
+        after it (the block must have sent its last request by then)."""
         task = asyncio.create_task(self.run())
         try:
             yield
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            await self.release()
+
+    async def release(self) -> None:
+        """Shut every pacer, then end this process's leases in the budget workflows (best
+        effort: a lease not given back expires)."""
+        for pacer in self.pacers.values():
+            pacer.close()
+        await asyncio.gather(*(self._release(m) for m in self.pacers))
+
+    async def _release(self, marketplace: Marketplace) -> None:
+        handle = self.client.get_workflow_handle(self.workflow_id(marketplace))
+        try:
+            await handle.execute_update(
+                RequestBudgetWorkflow.release,
+                ReleaseRequest(worker_id=self.worker_id),
+                rpc_timeout=RELEASE_TIMEOUT,
+            )
+        except Exception as err:
+            log.info(
+                "request budget %s: share not given back (%s); it expires",
+                marketplace.value,
+                type(err).__name__,
+            )
 
     async def run(self) -> None:
         await asyncio.gather(*(self.keep(m) for m in self.pacers))
@@ -129,16 +160,29 @@ class LeaseKeeper:
             task_queue=self.task_queue(marketplace),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        grant: LeaseGrant = await self.client.execute_update_with_start_workflow(
-            RequestBudgetWorkflow.lease,
-            LeaseRequest(worker_id=self.worker_id, rate_per_second=self.rates[marketplace]),
-            start_workflow_operation=start,
-            rpc_timeout=timedelta(seconds=self.lease_seconds),
-        )
+        try:
+            grant: LeaseGrant = await self.client.execute_update_with_start_workflow(
+                RequestBudgetWorkflow.lease,
+                LeaseRequest(worker_id=self.worker_id, rate_per_second=self.rates[marketplace]),
+                start_workflow_operation=start,
+                rpc_timeout=timedelta(seconds=self.lease_seconds),
+            )
+        except BaseException:
+            _retrieve_start_failure(start)
+            raise
         return grant
 
     async def _sleep_until(self, at: float) -> None:
         await asyncio.sleep(max(0.0, at - self.clock()))
+
+
+def _retrieve_start_failure(start: WithStartWorkflowOperation[Any, Any]) -> None:
+    """The SDK also sets a failed call's error on the start operation's future, which nobody
+    awaits here: retrieve it, or asyncio logs "Future exception was never retrieved" for every
+    renewal that fails while Temporal is unreachable."""
+    future = getattr(start, "_workflow_handle", None)
+    if isinstance(future, asyncio.Future) and future.done() and not future.cancelled():
+        future.exception()
 
 
 def _cancelling() -> bool:

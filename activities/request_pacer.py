@@ -90,6 +90,10 @@ class RequestPacer:
         self._lease = lease
         self._wake_first()
 
+    def close(self) -> None:
+        """Send nothing more (until a new lease): the lease is about to be given back."""
+        self._lease = None
+
     async def wait_for_slot(self) -> None:
         """Return when this process may send one request to the marketplace (and count it)."""
         waiter = _Waiter(_priority(), next(self._seq))

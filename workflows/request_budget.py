@@ -13,8 +13,10 @@ Why that makes the processes safe together (README "Rate limits"):
   granted it, which comes later. So a process stops using a lease before the workflow stops
   counting it.
 - A process that dies keeps its share for at most ``lease_seconds``; then it is dropped and
-  the others get it back at their next renewal. A process that cannot reach Temporal cannot
-  renew: its lease runs out and it sends nothing until it can.
+  the others get it back at their next renewal. A process that stops gracefully gives it back
+  at once with the ``release`` Update, after its last request and once its pacers are shut.
+  A process that cannot reach Temporal cannot renew: its lease runs out and it sends nothing
+  until it can.
 - Updates run one at a time on the workflow's thread and the handler does not await, so two
   grants never interleave.
 
@@ -63,6 +65,10 @@ class LeaseRequest(BaseModel):
     """The asking process's ``<MARKETPLACE>_RATE_LIMIT``."""
 
 
+class ReleaseRequest(BaseModel):
+    worker_id: str = Field(min_length=1, max_length=300)
+
+
 class LeaseGrant(BaseModel):
     share_per_second: float
     """Requests per second this process may send (0: none yet, ask again soon)."""
@@ -105,6 +111,11 @@ class RequestBudgetWorkflow:
             rate_per_second=effective_rate(self.state.leases, request.rate_per_second),
             workers=len({x.worker_id for x in self.state.leases}),
         )
+
+    @workflow.update
+    def release(self, request: ReleaseRequest) -> None:
+        """``request.worker_id`` has sent its last request: its leases end now."""
+        self.state.leases = [x for x in self.state.leases if x.worker_id != request.worker_id]
 
     @workflow.query
     def status(self) -> dict[str, Any]:

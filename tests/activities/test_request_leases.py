@@ -2,8 +2,9 @@
 
 - ``LeaseKeeper``: two "processes" (each its own keeper and pacer, as each worker process
   has) share one budget workflow with short leases (1.5 s, so a lease period passes quickly);
-  one stops, its share comes back to the other; with no worker to answer, a lease runs out
-  and the pacer sends nothing.
+  one dies, its share comes back to the other when its lease expires; one that stops
+  gracefully gives it back at once; with no worker to answer, a lease runs out and the pacer
+  sends nothing.
 - ``HeartbeatMemory``: an activity whose request waits for budget longer than its heartbeat
   timeout keeps its attempt alive, and the details it saved survive the wait.
 """
@@ -56,31 +57,58 @@ def ids() -> dict[str, str]:
     return {"workflow_id": f"request-budget-test-{key}", "task_queue": f"budget-{key}"}
 
 
-def keeper(client: Client, pacer: RequestPacer, name: str, ids: dict[str, str]) -> LeaseKeeper:
+def keeper(
+    client: Client, pacer: RequestPacer, name: str, ids: dict[str, str], lease: float = LEASE
+) -> LeaseKeeper:
     return LeaseKeeper(
         client,
         {EBAY: pacer},
         {EBAY: RATE},
         worker_id=name,
-        lease_seconds=LEASE,
+        lease_seconds=lease,
         workflow_id=lambda m: ids["workflow_id"],
         task_queue=lambda m: ids["task_queue"],
     )
 
 
-async def test_two_processes_share_the_rate_and_a_stopped_ones_share_returns(
+async def test_two_processes_share_the_rate_and_a_dead_ones_share_returns(
     dev_client: Client, ids: dict[str, str]
 ):
     first, second = RequestPacer(EBAY), RequestPacer(EBAY)
     async with Worker(dev_client, task_queue=ids["task_queue"], workflows=[RequestBudgetWorkflow]):
         async with keeper(dev_client, first, "first", ids).running():
             await eventually(lambda: share(first) == RATE, 5, "the first process's full rate")
-            async with keeper(dev_client, second, "second", ids).running():
-                await eventually(
-                    lambda: share(first) == share(second) == RATE / 2, 3 * LEASE + 3, "halves"
-                )
-            # the second stopped (as a process that died): its half is back after its lease
+            dying = asyncio.create_task(keeper(dev_client, second, "second", ids).run())
+            await eventually(
+                lambda: share(first) == share(second) == RATE / 2, 3 * LEASE + 3, "halves"
+            )
+            dying.cancel()  # dies: renews no more, gives nothing back
+            await asyncio.gather(dying, return_exceptions=True)
             await eventually(lambda: share(first) == RATE, 2 * LEASE + 3, "the half returned")
+
+
+async def test_a_process_that_stops_gives_its_share_back_at_once(
+    dev_client: Client, ids: dict[str, str]
+):
+    """With 10 s leases, the newcomer would wait up to 10 s for a share; the first process's
+    release gives it the whole rate within a renewal (1 s while its share is 0)."""
+    first, second = RequestPacer(EBAY), RequestPacer(EBAY)
+    stop_first = asyncio.Event()
+
+    async def first_process() -> None:
+        async with keeper(dev_client, first, "first", ids, lease=10).running():
+            await stop_first.wait()
+
+    async with Worker(dev_client, task_queue=ids["task_queue"], workflows=[RequestBudgetWorkflow]):
+        running_first = asyncio.create_task(first_process())
+        await eventually(lambda: share(first) == RATE, 5, "the first process's share")
+        async with keeper(dev_client, second, "second", ids, lease=10).running():
+            await eventually(lambda: second.lease is not None, 5, "the newcomer's answer")
+            assert share(second) == 0.0
+            stop_first.set()
+            await running_first
+            assert first.lease is None, "a stopped process's pacer lets nothing go"
+            await eventually(lambda: share(second) == RATE, 2.5, "the share given back")
 
 
 async def test_a_process_that_cannot_renew_stops_sending_when_its_lease_runs_out(

@@ -21,6 +21,7 @@ from workflows.request_budget import (
     BudgetState,
     LeaseGrant,
     LeaseRequest,
+    ReleaseRequest,
     RequestBudgetWorkflow,
 )
 
@@ -127,6 +128,16 @@ async def test_a_dead_workers_share_returns_after_its_lease_expires(
     await budget.sleep(3.4)
     assert await budget.ask("a") == RATE
     assert budget.worst_sum() <= RATE
+
+
+async def test_a_released_share_is_free_at_once(time_env: WorkflowEnvironment, budget_worker: str):
+    """A process stopping gracefully (after its last request) gives its leases back."""
+    budget = Budget(time_env, budget_worker)
+    assert await budget.ask("a") == RATE
+    assert await budget.ask("b") == 0.0
+    handle = time_env.client.get_workflow_handle(budget.workflow_id)
+    await handle.execute_update(RequestBudgetWorkflow.release, ReleaseRequest(worker_id="a"))
+    assert await budget.ask("b") == RATE
 
 
 async def test_shares_never_add_up_to_more_than_the_rate_whoever_asks_whenever(
