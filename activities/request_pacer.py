@@ -7,8 +7,8 @@ ontologies, an Etsy 429 sent again, each redirect hop. Image downloads have a cl
 own and are not paced (they are not requests to the marketplace).
 
 The pacing is GCRA with a burst of one: requests leave at least ``1 / share`` seconds apart,
-so in any window of T seconds the process sends at most ``ceil(share * T)`` of them (the
-first may leave at once after a quiet spell; none is saved up). With no lease, a share of 0 or
+so in any window of T seconds the process sends at most ``share * T + 1`` of them (the first
+may leave at once after a quiet spell; none is saved up). With no lease, a share of 0 or
 a lease that has run out, requests wait until ``set_lease`` gives a usable one: a process that
 cannot renew (Temporal unreachable) stops sending instead of guessing.
 
