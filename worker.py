@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -19,8 +20,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.heartbeats import HeartbeatMemory
 from activities.job_context import JobContextInterceptor
 from activities.listing_handoff import ListingHandOff
+from activities.request_leases import LeaseKeeper
+from activities.request_pacer import RequestPacer
 from config.logging_setup import configure_logging
 from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
@@ -36,10 +40,16 @@ from workflows.batch import BatchWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
+from workflows.request_budget import RequestBudgetWorkflow
 
 log = logging.getLogger("worker")
-MARKETPLACE_WORKFLOWS: dict[Marketplace, list[type]] = {Marketplace.ETSY: [EtsyTokenWorkflow]}
-"""Workflows that run on a marketplace's own queue: the owner of each Etsy shop's tokens."""
+MARKETPLACE_WORKFLOWS: dict[Marketplace, list[type]] = {
+    Marketplace.EBAY: [RequestBudgetWorkflow],
+    Marketplace.ETSY: [RequestBudgetWorkflow, EtsyTokenWorkflow],
+    Marketplace.VINTED: [RequestBudgetWorkflow],
+}
+"""Workflows that run on a marketplace's own queue: its request budget (the shares of its
+rate limit), and the owner of each Etsy shop's tokens."""
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 T = TypeVar("T")
 
@@ -90,18 +100,20 @@ def build_workers(
                 activities=list(activities),
                 workflows=MARKETPLACE_WORKFLOWS.get(marketplace, []),
                 workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
-                # Enforced by the server for the whole queue, across all worker processes; its
-                # token buckets (one per queue partition, a partition no poll reached yet has
-                # none) let a fresh queue burst, so each worker also caps itself. The worker's
-                # limit paces its polls: its waiting polls plus its tokens can start at once
-                # (README, "Rate limits": the bound tests/integration/test_rate_limits.py checks).
+                # The rate limit counts requests, paced in the process (RequestPacer, README
+                # "Rate limits"). Every publish makes at least one request, so starting no more
+                # activities per second than that is never the tighter bound; it keeps a
+                # backlog waiting in the task queue, where no start-to-close clock runs,
+                # rather than in the pacer.
                 max_task_queue_activities_per_second=settings.rate_limit(marketplace),
                 max_activities_per_second=settings.rate_limit(marketplace),
                 max_concurrent_activities=settings.marketplace_max_concurrent_activities,
                 # Cancellation reaches an activity only in a heartbeat response; without this cap
                 # heartbeats are sent at 80 % of heartbeat_timeout, so a cancel would take ~24 s.
                 max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
-                interceptors=[JobContextInterceptor()],
+                # A request waiting for its slot heartbeats with the attempt's last details;
+                # log lines name the job an activity works for.
+                interceptors=[HeartbeatMemory(), JobContextInterceptor()],
                 graceful_shutdown_timeout=shutdown,
             )
         )
@@ -205,8 +217,23 @@ async def until_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T:
     raise StopRequested
 
 
+def request_budget_keeper(
+    client: Client, settings: Settings, pacers: Mapping[Marketplace, RequestPacer], identity: str
+) -> LeaseKeeper:
+    """Leases for the marketplaces whose queue this process polls. The others' pacers never
+    get one: this process runs none of their activities, and would send them nothing."""
+    polled = {m: p for m, p in pacers.items() if settings.polls(marketplace_task_queue(m))}
+    return LeaseKeeper(
+        client,
+        polled,
+        {m: settings.rate_limit(m) for m in polled},
+        # Unique per process start: a restarted process is a new holder, never the old one.
+        worker_id=f"{identity}#{uuid.uuid4().hex[:8]}",
+    )
+
+
 async def serve(settings: Settings) -> None:
-    from activities.registry import create_http_client, marketplace_activities
+    from activities.registry import marketplace_activities, open_worker_http
 
     identity = f"worker@{socket.gethostname()}:{os.getpid()}"
     # Before connecting: a SIGTERM while the server is still awaited must stop cleanly too.
@@ -214,7 +241,8 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with create_http_client(settings) as http:
+    pacers = {m: RequestPacer(m) for m in Marketplace}
+    async with open_worker_http(settings, pacers) as http:
         activities = marketplace_activities(settings, http)
         client: Client | None = None
         attempt = 0
@@ -225,7 +253,8 @@ async def serve(settings: Settings) -> None:
                 await until_stopped(check_namespace(client, settings), stop)
                 workers = build_workers(client, settings, activities)
                 log_started(settings, identity)
-                await run_workers(workers, stop)
+                async with request_budget_keeper(client, settings, pacers, identity).running():
+                    await run_workers(workers, stop)
                 break
             except StopRequested:
                 break
@@ -242,7 +271,7 @@ async def serve(settings: Settings) -> None:
 def log_started(settings: Settings, identity: str) -> None:
     queues = [q for q in ALL_TASK_QUEUES if settings.polls(q)]
     log.info(
-        "worker started identity=%s namespace=%s queues=%s rate_limits=%s",
+        "worker started identity=%s namespace=%s queues=%s requests_per_second=%s",
         identity,
         settings.temporal_namespace,
         ",".join(queues),

@@ -52,6 +52,8 @@ class EtsyActivities:
     """Etsy Open API v3 calls; one instance (and HTTP client) per worker."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        """``http`` carries every request to Etsy (paced by its request budget); image
+        downloads go through the ImageFetcher's own guarded client, never paced."""
         self.settings = settings
         self.client = EtsyClient(settings, http)
         self.images = ImageFetcher(settings)

@@ -1,8 +1,10 @@
-"""Builds the marketplace HTTP client and the activities of each marketplace."""
+"""Builds a worker's HTTP clients and the activities of each marketplace."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -10,34 +12,69 @@ import httpx
 from activities import USER_AGENT
 from activities.ebay import EbayActivities
 from activities.etsy import EtsyActivities
+from activities.request_pacer import RequestPacer, paced_request_hook
 from activities.vinted import VintedActivities
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 
 
-def create_http_client(settings: Settings) -> httpx.AsyncClient:
-    """One pooled client per worker process, shared by every marketplace activity."""
+def create_http_client(
+    settings: Settings, *, pacer: RequestPacer | None = None, pools: int = len(Marketplace)
+) -> httpx.AsyncClient:
+    """A pooled client with the marketplace timeout, sized for ``pools`` marketplaces' worth of
+    concurrent activities; with ``pacer``, every request it sends waits for its slot first."""
     concurrency = settings.marketplace_max_concurrent_activities
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.marketplace_http_timeout),
         limits=httpx.Limits(
-            max_connections=concurrency * len(Marketplace),
+            max_connections=concurrency * pools,
             max_keepalive_connections=concurrency,
             keepalive_expiry=30.0,
         ),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
+        event_hooks={"request": [paced_request_hook(pacer)]} if pacer else None,
     )
 
 
+@dataclass(frozen=True)
+class WorkerHttp:
+    """A worker process's HTTP clients: one per marketplace, through which every request to
+    it goes (paced by its request budget). Image downloads are not requests to a marketplace:
+    the ImageFetcher has its own guarded client (activities/image_guard.py), never paced."""
+
+    marketplaces: Mapping[Marketplace, httpx.AsyncClient]
+
+    @classmethod
+    def shared(cls, http: httpx.AsyncClient) -> WorkerHttp:
+        """One client for every marketplace (tests; unpaced unless that client is)."""
+        return cls(dict.fromkeys(Marketplace, http))
+
+
+@asynccontextmanager
+async def open_worker_http(
+    settings: Settings, pacers: Mapping[Marketplace, RequestPacer]
+) -> AsyncIterator[WorkerHttp]:
+    """The worker's clients, each marketplace's paced by ``pacers[marketplace]``."""
+    async with AsyncExitStack() as stack:
+        clients = {
+            m: await stack.enter_async_context(create_http_client(settings, pacer=pacer, pools=1))
+            for m, pacer in pacers.items()
+        }
+        yield WorkerHttp(clients)
+
+
 def marketplace_activities(
-    settings: Settings, http: httpx.AsyncClient
+    settings: Settings, http: WorkerHttp | httpx.AsyncClient
 ) -> dict[Marketplace, list[Callable[..., Any]]]:
     """The bound activities of each marketplace, ``publish_to_<m>`` and ``withdraw_from_<m>``
-    (register ``acts[m]`` on ``marketplace_task_queue(m)``)."""
-    ebay = EbayActivities(settings, http)
-    etsy = EtsyActivities(settings, http)
-    vinted = VintedActivities(settings, http)
+    (register ``acts[m]`` on ``marketplace_task_queue(m)``). A bare client serves every
+    marketplace (tests)."""
+    clients = http if isinstance(http, WorkerHttp) else WorkerHttp.shared(http)
+    apis = clients.marketplaces
+    ebay = EbayActivities(settings, apis[Marketplace.EBAY])
+    etsy = EtsyActivities(settings, apis[Marketplace.ETSY])
+    vinted = VintedActivities(settings, apis[Marketplace.VINTED])
     return {
         Marketplace.EBAY: [ebay.publish_to_ebay, ebay.withdraw_from_ebay],
         Marketplace.ETSY: [etsy.publish_to_etsy, etsy.withdraw_from_etsy],

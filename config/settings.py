@@ -229,6 +229,12 @@ class Settings(BaseSettings):
     image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     image_fetch_timeout: float = Field(default=30.0, gt=0, le=300)
 
+    # HTTP requests per second to each marketplace, across all worker processes (token
+    # refreshes and lookups included, image downloads not): the marketplace's budget workflow
+    # leases each process a share, and each process spaces its requests at its share
+    # (workflows/request_budget.py, activities/request_pacer.py). Burst: at most the rate + one
+    # request per worker process in any 1-second window (README "Rate limits"). Also the
+    # publish activities per second on the marketplace's queue.
     ebay_rate_limit: float = Field(default=5.0, gt=0)
     etsy_rate_limit: float = Field(default=10.0, gt=0)
     vinted_rate_limit: float = Field(default=2.0, gt=0)
@@ -551,6 +557,7 @@ class Settings(BaseSettings):
         }[marketplace]
 
     def rate_limit(self, marketplace: Marketplace) -> float:
+        """Requests per second to ``marketplace``, across all worker processes."""
         return {
             Marketplace.EBAY: self.ebay_rate_limit,
             Marketplace.ETSY: self.etsy_rate_limit,

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.etsy_oauth import TokenCipher, fingerprint
@@ -33,6 +39,7 @@ from workflows.batch import BatchWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow, RefreshReport, TokenRequest, TokenState
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
+from workflows.request_budget import BudgetState, LeaseRequest, RequestBudgetWorkflow
 
 HERE = Path(__file__).parent
 
@@ -211,6 +218,30 @@ async def etsy_tokens_refresh_and_lease(client: Client) -> WorkflowHandle:
     report = RefreshReport(lease_id=lease.lease_id, outcome="refreshed", pair=renewed)
     granted = await handle.execute_update(EtsyTokenWorkflow.complete_refresh, report)
     assert granted.kind == "use" and (await waiting).kind == "use"
+
+
+async def request_budget_continued_as_new(client: Client) -> WorkflowHandle:
+    """Issue 12: two processes lease eBay's request budget the way ``LeaseKeeper`` asks
+    (update-with-start); the first run continues as new (low threshold) with their leases."""
+    workflow_id = f"request-budget-recorded-{uuid.uuid4().hex[:8]}"
+    first_run = None
+    for worker_id in ("a", "b", "a", "b", "a", "b", "a"):
+        start = WithStartWorkflowOperation(
+            RequestBudgetWorkflow.run,
+            BudgetState(marketplace=Marketplace.EBAY, events_per_run=20),
+            id=workflow_id,
+            task_queue=marketplace_task_queue(Marketplace.EBAY),
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await client.execute_update_with_start_workflow(
+            RequestBudgetWorkflow.lease,
+            LeaseRequest(worker_id=worker_id, rate_per_second=5.0),
+            start_workflow_operation=start,
+        )
+        first_run = first_run or (await client.get_workflow_handle(workflow_id).describe()).run_id
+    handle = client.get_workflow_handle(workflow_id, run_id=first_run)
+    # The Update that crossed the threshold was answered in the task that continued as new.
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
     return handle
 
 
@@ -263,6 +294,7 @@ SCENARIOS: dict[
         {Marketplace.EBAY: Behaviour(delay=1.5)},
     ),
     "etsy_tokens_refresh_and_lease": (etsy_tokens_refresh_and_lease, {}),
+    "request_budget_continued_as_new": (request_budget_continued_as_new, {}),
 }
 
 

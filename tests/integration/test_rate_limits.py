@@ -1,162 +1,158 @@
-"""Per-marketplace rate limits hold on a backlog of jobs, counted from Temporal's histories."""
+"""Issue 12 item 5: ``<MARKETPLACE>_RATE_LIMIT`` counts requests to the marketplace, across all
+worker processes, as the marketplace receives them (the simulator's request log).
+
+The real stack (dev server, simulator, gateway) with TWO worker processes, each polling every
+queue; 50 jobs paid at once. The pacers let go at most ``rate * T + 1`` requests per process in
+any T seconds (README "Rate limits"). The simulator logs a request when it arrives, after the
+worker's event loop, its HTTP client and the simulator's own loop, all sharing two busy cores:
+uneven delays on that way bunch requests together. So in every window of one second each
+marketplace may receive at most ``limit * (1 + TRANSIT_JITTER) + 2``; an unpaced stack sends
+several times that, and pacing each process at the whole rate (no sharing) about twice it.
+The second process starts while the first already holds the whole rate, so the hand-over of
+half of it is inside the measurement too.
+
+Image downloads are logged by the simulator under ``images``, not under a marketplace: they
+are not requests to it and are not counted (nor paced).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import os
-import time
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from domain.marketplaces import (
-    JOB_TASK_QUEUE,
-    Marketplace,
-    marketplace_task_queue,
-    publish_activity_name,
-)
-from domain.signatures import sign_hmac, signed_content
+from domain.marketplaces import Marketplace, marketplace_task_queue
 from tests.factories import start_job_body
 from tests.integration.processes import Stack, running_stack
+from tests.reliability.jobs import pay, wait_for_statuses
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
-JOBS = 16
-LIMITS = {Marketplace.EBAY: 5.0, Marketplace.VINTED: 2.0}
+WORKER_PROCESSES = 2
+BURST = WORKER_PROCESSES
+"""What the pacing allows beyond the rate in any 1-second window: one request per process."""
+TRANSIT_JITTER = 0.25
+"""Seconds by which uneven delays between a pacer and the simulator's log may bunch requests
+(the largest seen: ~0.2 s, with both processes pacing at the whole rate on a busy machine)."""
 
-# Both limiters are token buckets: at most rate * T + BURST starts in any window of T seconds.
-# - The server's limit (max_task_queue_activities_per_second) is split over the queue's
-#   partitions (4 by default), each its own bucket holding max(1, ceil(rate / 4)) tokens, so
-#   Vinted at 2/s can start 4 at once; a partition that no poll has reached yet has no limit.
-# - The worker's limit (max_activities_per_second) paces its *polls*, one per 1/rate s. A poll
-#   waits on the server until a task comes, so when work arrives the worker's outstanding polls
-#   (the SDK's default maximum, 5), the one waiting for a free poll slot with its token already
-#   taken and one fresh token can all receive a task at once.
-# The worker's bound holds whatever state the server's partitions are in: it is what one worker
-# guarantees.
-WORKER_ACTIVITY_POLLS = 5
-BURST = WORKER_ACTIVITY_POLLS + 2
+
+def allowed(limit: float) -> int:
+    """The most requests one second of the simulator's log may hold (see the module)."""
+    return int(limit * (1 + TRANSIT_JITTER)) + BURST
 
 
 @dataclass(frozen=True)
-class Excess:
-    """A window between two start times, and how many starts it holds beyond the rate."""
+class Busiest:
+    """The 1-second window holding the most requests to one marketplace."""
 
-    starts: int
-    seconds: float
-    beyond: float  # starts - rate * seconds
-
-
-def largest_excess(times: list[float], rate: float) -> Excess:
-    """Over every window between two start times (seconds), the one whose count most exceeds
-    ``rate`` times its length: a token bucket of burst B never lets that excess pass B."""
-    times = sorted(times)
-    worst = Excess(starts=0, seconds=0.0, beyond=0.0)
-    for first, opened in enumerate(times):
-        for last in range(first, len(times)):
-            seconds = times[last] - opened
-            beyond = last - first + 1 - rate * seconds
-            if beyond > worst.beyond:
-                worst = Excess(starts=last - first + 1, seconds=seconds, beyond=beyond)
-    return worst
+    requests: int
+    opened_at: str
 
 
-@dataclass
-class Publishes:
-    """One marketplace's publish activities over all the jobs."""
+def busiest_second(calls: list[dict[str, str]]) -> Busiest:
+    """Over every window [t, t + 1 s) that opens at a request, the one holding the most."""
+    if not calls:
+        return Busiest(0, "")
+    times = sorted((datetime.fromisoformat(c["at"]).timestamp(), c["at"]) for c in calls)
+    best, last = Busiest(0, ""), 0
+    for first, (opened, label) in enumerate(times):
+        while last < len(times) and times[last][0] < opened + 1.0:
+            last += 1
+        if last - first > best.requests:
+            best = Busiest(last - first, label)
+    return best
 
-    scheduled: int = 0
-    started: list[float] = field(default_factory=list)  # dispatch times, epoch seconds
 
-
-async def publishes(client: Client, job_ids: list[str]) -> dict[Marketplace, Publishes]:
-    """Read from each job's history.
-
-    ActivityTaskStarted's event time is stamped by the server when it hands the task to a poll,
-    where both limiters act. The marketplace sees the request later, after the worker's event
-    loop and HTTP client, and on a busy machine those requests bunch together. (A retried
-    activity keeps only its last attempt's start; none is retried here.)"""
-    found = {m: Publishes() for m in LIMITS}
+async def publishing_identities(stack: Stack, job_ids: list[str]) -> set[str]:
+    """The worker identities that ran the jobs' publish activities (from their histories)."""
+    client = await Client.connect(f"127.0.0.1:{stack.temporal_port}")
+    queues = {marketplace_task_queue(m) for m in Marketplace}
+    identities: set[str] = set()
     for job_id in job_ids:
         history = await client.get_workflow_handle(job_id).fetch_history()
-        scheduled: dict[int, Marketplace] = {}
         for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                identities.add(event.activity_task_started_event_attributes.identity)
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                attributes = event.activity_task_scheduled_event_attributes
-                for marketplace in LIMITS:
-                    if attributes.activity_type.name == publish_activity_name(
-                        marketplace
-                    ) and attributes.task_queue.name == marketplace_task_queue(marketplace):
-                        scheduled[event.event_id] = marketplace
-                        found[marketplace].scheduled += 1
-            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-                started = event.activity_task_started_event_attributes
-                if marketplace := scheduled.get(started.scheduled_event_id):
-                    found[marketplace].started.append(event.event_time.ToNanoseconds() / 1e9)
-    return found
+                assert event.activity_task_scheduled_event_attributes.task_queue.name in queues
+    return identities
 
 
-async def drain_a_backlog(stack: Stack) -> dict[Marketplace, Publishes]:
-    """Start and pay JOBS jobs, wait until all their publish activities are scheduled, then
-    start the worker for the marketplace queues and let it drain them."""
-    client = await Client.connect(f"127.0.0.1:{stack.temporal_port}")
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=90) as api:
-
-        async def start_job() -> str:
-            body = start_job_body(marketplaces=[m.value for m in LIMITS])
-            return str((await api.post("/start_job", json=body)).json()["job_id"])
-
-        async def pay(job_id: str) -> str:
-            data = {"payment_id": job_id}
-            signature = sign_hmac(signed_content(job_id, data), base64.b64decode(SECRET))
-            body = {"job_id": job_id, "data": data, "signature": signature}
-            return str((await api.post("/provide_input", json=body)).json()["status"])
-
-        job_ids = list(await asyncio.gather(*(start_job() for _ in range(JOBS))))
-        payments = asyncio.gather(*(pay(job_id) for job_id in job_ids))
-        deadline = time.monotonic() + 60
-        while any(p.scheduled < JOBS for p in (await publishes(client, job_ids)).values()):
-            assert time.monotonic() < deadline, "publish activities not all scheduled in 60 s"
-            await asyncio.sleep(0.2)
-        queues = " ".join(marketplace_task_queue(m) for m in LIMITS)
-        stack.start_worker("marketplace-worker", {"WORKER_TASK_QUEUES": queues})
-        assert await payments == ["completed"] * JOBS
-    return await publishes(client, job_ids)
-
-
-def test_a_backlog_of_jobs_starts_activities_no_faster_than_the_marketplace_rate_limits(
-    tmp_path: Path,
-):
-    """Issue 3: max_task_queue_activities_per_second per marketplace queue (eBay 5/s,
-    Vinted 2/s by default) and max_activities_per_second per worker. Issue 11: counted where
-    the limiters act (Temporal's dispatch times, not requests reaching the simulator) against
-    the burst both limiters allow, so it holds on a busy machine.
-
-    A backlog, not jobs arriving at a polling worker: a busy 2-core machine schedules
-    activities at a few per second, barely above the limits, so there a broken limit looks like
-    a working one; a backlog is drained as fast as the limiters let it (at 10x the rate all 16
-    start within a second). In every window between two starts, the starts beyond
-    rate * window stay within the burst."""
+def publish_at_once(
+    tmp_path: Path, jobs: int, limits: dict[Marketplace, float], within: float
+) -> dict[Marketplace, Busiest]:
+    """Run ``jobs`` jobs on a stack with two worker processes; the busiest second of each
+    marketplace, from the simulator's request log."""
     env = {
         "SIGNING_SECRETS": f"whsec_{SECRET}",
-        "EBAY_RATE_LIMIT": str(LIMITS[Marketplace.EBAY]),
-        "VINTED_RATE_LIMIT": str(LIMITS[Marketplace.VINTED]),
-        "PROVIDE_INPUT_WAIT": "60",
-        # The stack's worker runs the workflows only; the marketplace worker comes later.
-        "WORKER_TASK_QUEUES": JOB_TASK_QUEUE,
+        **{f"{m.value.upper()}_RATE_LIMIT": str(rate) for m, rate in limits.items()},
     }
     with running_stack(tmp_path, env) as stack:
-        found = asyncio.run(drain_a_backlog(stack))
+        stack.start_worker("worker-2")
+        with httpx.Client(base_url=stack.api_url, timeout=30) as api:
+            job_ids = [
+                str(api.post("/start_job", json=start_job_body()).json()["job_id"])
+                for _ in range(jobs)
+            ]
+            for job_id in job_ids:
+                pay(api, job_id, SECRET)
+            final = wait_for_statuses(api, job_ids, {"completed", "failed"}, within)
+        assert list(final.values()) == ["completed"] * jobs, final
+        calls = httpx.get(f"{stack.simulator_url}/__sim/calls", timeout=30).json()
+        identities = asyncio.run(publishing_identities(stack, job_ids))
+        assert len(identities) == WORKER_PROCESSES, identities
+        for name in ("worker", "worker-2"):
+            log = stack.logs(name)
+            for marketplace in Marketplace:  # each process held a share of each rate
+                assert f"request budget {marketplace.value}: " in log, (name, marketplace)
+    by_marketplace: dict[Marketplace, list[dict[str, str]]] = defaultdict(list)
+    for call in calls:
+        if call["marketplace"] in {m.value for m in Marketplace}:
+            by_marketplace[Marketplace(call["marketplace"])].append(call)
+    assert any(c["marketplace"] == "images" for c in calls), "no image was downloaded"
+    return {m: busiest_second(by_marketplace[m]) for m in Marketplace}
 
-    assert {m: len(p.started) for m, p in found.items()} == {m: JOBS for m in LIMITS}
-    worst = {m: largest_excess(p.started, LIMITS[m]) for m, p in found.items()}
-    broken = [
-        f"{m.value}: {w.starts} starts within {w.seconds:.2f} s, {w.beyond:.1f} more than "
-        f"{LIMITS[m]}/s allows"
-        for m, w in worst.items()
-        if w.beyond > BURST
+
+def assert_within_limits(busiest: dict[Marketplace, Busiest], limits: dict[Marketplace, float]):
+    report = ", ".join(
+        f"{m.value} {b.requests} (limit {limits[m]:g}, allowed {allowed(limits[m])})"
+        for m, b in busiest.items()
+    )
+    print(f"busiest second per marketplace: {report}")
+    over = [
+        f"{m.value}: {b.requests} requests in the second from {b.opened_at}, "
+        f"{allowed(limits[m])} allowed"
+        for m, b in busiest.items()
+        if b.requests > allowed(limits[m])
     ]
-    assert not broken, f"beyond the limiters' burst of {BURST}: " + "; ".join(broken)
+    assert not over, "; ".join(over)
+
+
+@pytest.mark.timeout(240)
+def test_fifty_jobs_on_two_worker_processes_stay_within_each_marketplaces_request_rate(
+    tmp_path: Path,
+):
+    """The fast version (make test): limits chosen so 50 jobs take ~30 s (eBay 4 requests a
+    publish, Etsy 6, Vinted 4, plus each process's token and lookups), all well below what
+    the stack sends unpaced (the busiest second then holds 40-60 requests per marketplace)."""
+    limits = {Marketplace.EBAY: 8.0, Marketplace.ETSY: 16.0, Marketplace.VINTED: 8.0}
+    busiest = publish_at_once(tmp_path, jobs=50, limits=limits, within=120)
+    assert_within_limits(busiest, limits)
+
+
+@pytest.mark.reliability
+@pytest.mark.timeout(400)
+def test_fifty_jobs_at_the_default_limits_stay_within_them(tmp_path: Path):
+    """The same at the defaults (eBay 5/s, Etsy 10/s, Vinted 2/s): ~1.5 minutes, Vinted's
+    3-4 requests a publish at 2/s being the longest."""
+    limits = {Marketplace.EBAY: 5.0, Marketplace.ETSY: 10.0, Marketplace.VINTED: 2.0}
+    busiest = publish_at_once(tmp_path, jobs=50, limits=limits, within=240)
+    assert_within_limits(busiest, limits)

@@ -23,6 +23,7 @@ from workflows.batch import BatchWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow, TokenState
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
+from workflows.request_budget import RequestBudgetWorkflow
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
@@ -49,13 +50,20 @@ def test_representative_histories_are_recorded():
         "job_cancelled_while_running_through_listing",
         "listing_revised_withdrawn_and_delisted",
         "etsy_tokens_refresh_and_lease",
+        "request_budget_continued_as_new",
     }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays_deterministically(path: Path):
     replayer = Replayer(
-        workflows=[JobWorkflow, BatchWorkflow, ListingWorkflow, EtsyTokenWorkflow],
+        workflows=[
+            JobWorkflow,
+            BatchWorkflow,
+            ListingWorkflow,
+            EtsyTokenWorkflow,
+            RequestBudgetWorkflow,
+        ],
         data_converter=pydantic_data_converter,
     )
     result = await replayer.replay_workflow(_history(path), raise_on_replay_failure=True)
