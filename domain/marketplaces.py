@@ -36,6 +36,16 @@ def withdraw_activity_name(marketplace: Marketplace) -> str:
     return f"withdraw_from_{marketplace.value}"
 
 
+def read_orders_activity_name(marketplace: Marketplace) -> str:
+    """The activity that reads a marketplace's orders since a cursor (issue 14)."""
+    return f"read_orders_{marketplace.value}"
+
+
+def set_quantity_activity_name(marketplace: Marketplace) -> str:
+    """The activity that sets a live listing's quantity on a marketplace (issue 14)."""
+    return f"set_quantity_{marketplace.value}"
+
+
 def idempotency_key(job_id: str, marketplace: Marketplace) -> str:
     """The key every call for one (job, marketplace) carries, across attempts and retries."""
     return f"{job_id}:{marketplace.value}"
