@@ -30,6 +30,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from domain.listing_entity import listing_workflow_id
 from domain.marketplaces import Marketplace, marketplace_task_queue
 from tests.factories import start_job_body
 from tests.integration.processes import Stack, running_stack
@@ -71,13 +72,14 @@ def busiest_second(calls: list[dict[str, str]]) -> Busiest:
     return best
 
 
-async def publishing_identities(stack: Stack, job_ids: list[str]) -> set[str]:
-    """The worker identities that ran the jobs' publish activities (from their histories)."""
+async def publishing_identities(stack: Stack, skus: list[str]) -> set[str]:
+    """The worker identities that ran the jobs' publish activities (from the histories of the
+    SKUs' listing entities, which run them: issue 13)."""
     client = await Client.connect(f"127.0.0.1:{stack.temporal_port}")
     queues = {marketplace_task_queue(m) for m in Marketplace}
     identities: set[str] = set()
-    for job_id in job_ids:
-        history = await client.get_workflow_handle(job_id).fetch_history()
+    for sku in skus:
+        history = await client.get_workflow_handle(listing_workflow_id(sku)).fetch_history()
         for event in history.events:
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 identities.add(event.activity_task_started_event_attributes.identity)
@@ -98,16 +100,15 @@ def publish_at_once(
     with running_stack(tmp_path, env) as stack:
         stack.start_worker("worker-2")
         with httpx.Client(base_url=stack.api_url, timeout=30) as api:
-            job_ids = [
-                str(api.post("/start_job", json=start_job_body()).json()["job_id"])
-                for _ in range(jobs)
-            ]
+            bodies = [start_job_body() for _ in range(jobs)]
+            job_ids = [str(api.post("/start_job", json=b).json()["job_id"]) for b in bodies]
             for job_id in job_ids:
                 pay(api, job_id, SECRET)
             final = wait_for_statuses(api, job_ids, {"completed", "failed"}, within)
         assert list(final.values()) == ["completed"] * jobs, final
         calls = httpx.get(f"{stack.simulator_url}/__sim/calls", timeout=30).json()
-        identities = asyncio.run(publishing_identities(stack, job_ids))
+        skus = [body["input_data"]["sku"] for body in bodies]
+        identities = asyncio.run(publishing_identities(stack, skus))
         assert len(identities) == WORKER_PROCESSES, identities
         for name in ("worker", "worker-2"):
             log = stack.logs(name)
