@@ -80,7 +80,9 @@ async def test_a_second_job_for_a_live_sku_revises_it_everywhere(
     sku = first["input_data"]["sku"]
     created = await _pay(api, keys, await _start(api, first))
     assert created["status"] == "completed", created
-    second = _body(sku, title="Denim jacket, now hemmed", price={"amount": "39.50", "currency": "EUR"})
+    second = _body(
+        sku, title="Denim jacket, now hemmed", price={"amount": "39.50", "currency": "EUR"}
+    )
     revised = await _pay(api, keys, await _start(api, second))
     assert revised["status"] == "completed", revised
     for marketplace in MARKETPLACES:
@@ -100,11 +102,12 @@ async def test_a_second_job_for_a_live_sku_revises_it_everywhere(
     assert listing["job_ids"] == [created["job_id"], revised["job_id"]]
     assert {p["job_id"] for p in listing["marketplaces"].values()} == {revised["job_id"]}
 
+    before = {m: len(await sim.calls(m)) for m in MARKETPLACES}
     again = await _pay(api, keys, await _start(api, dict(second)))
     assert {s["action"] for s in again["marketplaces"].values()} == {"unchanged"}
-    for marketplace, (create, update) in CREATE_AND_UPDATE.items():
+    for marketplace, (create, _) in CREATE_AND_UPDATE.items():
         assert len(await sim.calls(marketplace, create)) == 1, marketplace
-        assert len(await sim.calls(marketplace, update)) <= 1, "the unchanged job wrote nothing"
+        assert len(await sim.calls(marketplace)) == before[marketplace], "no request at all"
 
 
 async def test_two_jobs_for_a_new_sku_at_once_make_one_listing_each(
@@ -237,7 +240,7 @@ async def test_interleaved_jobs_on_one_sku_keep_one_live_listing_with_the_last_c
     for marketplace, operations in CREATE_AND_UPDATE.items():
         for operation in operations:
             if rng.random() < 0.5:
-                mode = rng.choice(["ghost_write", "timeout", "server_error"])
+                mode = rng.choice(["ghost_write", "timeout", "error"])
                 await sim.add_fault(marketplace, mode, operation, times=1)
     first = _body()
     sku = first["input_data"]["sku"]
@@ -255,6 +258,15 @@ async def test_interleaved_jobs_on_one_sku_keep_one_live_listing_with_the_last_c
         return await _settled(api, job_id, within=120)
 
     views = await asyncio.gather(*(drive(job_id) for job_id in job_ids))
+    actions = [s["action"] for v in views for s in v["marketplaces"].values()]
+    print(
+        "interleaving:",
+        {
+            status: [v["status"] for v in views].count(status)
+            for status in {v["status"] for v in views}
+        },
+        {a: actions.count(a) for a in set(actions)},
+    )
     for view in views:
         assert view["status"] in ("completed", "cancelled", "failed"), (seed, view)
     listing = await _listing(api, sku)
