@@ -7,13 +7,12 @@ from typing import Any
 
 import httpx
 
+from activities import USER_AGENT
 from activities.ebay import EbayActivities
 from activities.etsy import EtsyActivities
 from activities.vinted import VintedActivities
 from config.settings import Settings
 from domain.marketplaces import Marketplace
-
-USER_AGENT = "marketplace-jobs/0.1"
 
 
 def create_http_client(settings: Settings) -> httpx.AsyncClient:
