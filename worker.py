@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.callbacks import CallbackSender
 from activities.etsy_token_workflow import EtsyTokenWorkflow
 from activities.job_context import JobContextInterceptor
 from activities.listing_handoff import ListingHandOff
@@ -29,6 +30,7 @@ from config.settings import ConfigurationError, Settings, load_settings
 from config.temporal import connect
 from domain.marketplaces import (
     ALL_TASK_QUEUES,
+    CALLBACK_TASK_QUEUE,
     JOB_TASK_QUEUE,
     Marketplace,
     marketplace_task_queue,
@@ -60,8 +62,10 @@ def build_workers(
     marketplace_activities: Mapping[Marketplace, Callable[..., Any] | Sequence[Callable[..., Any]]],
     *,
     run_workflows: bool = True,
+    callback_sender: CallbackSender | None = None,
 ) -> list[Worker]:
-    """One worker for workflows on ``jobs`` and one per marketplace queue with its rate limit.
+    """One worker for workflows on ``jobs``, one per marketplace queue with its rate limit, and
+    one for completion callbacks (``callback_sender``, default the real one from settings).
 
     Only the queues ``WORKER_TASK_QUEUES`` names are polled (all of them when it is empty).
     """
@@ -102,6 +106,20 @@ def build_workers(
                 # heartbeats are sent at 80 % of heartbeat_timeout, so a cancel would take ~24 s.
                 max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
                 interceptors=[JobContextInterceptor()],
+                graceful_shutdown_timeout=shutdown,
+            )
+        )
+    if settings.polls(CALLBACK_TASK_QUEUE):
+        # Its own queue: requests to user-given URLs (slow or hostile receivers) never take a
+        # marketplace worker's slots, and these workers can run where the network lets them
+        # reach the internet only (README "Operating it").
+        sender = callback_sender or CallbackSender(settings)
+        workers.append(
+            Worker(
+                client,
+                task_queue=CALLBACK_TASK_QUEUE,
+                activities=[sender.deliver_callback],
+                max_concurrent_activities=settings.callback_max_concurrent_deliveries,
                 graceful_shutdown_timeout=shutdown,
             )
         )
