@@ -47,6 +47,7 @@ def test_representative_histories_are_recorded():
         "job_failed_then_retried_through_listing",
         "job_cancelled_while_running_through_listing",
         "listing_revised_withdrawn_and_delisted",
+        "job_completed_with_callback",
     }
 
 
