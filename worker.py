@@ -28,6 +28,7 @@ from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
 from config.settings import ConfigurationError, Settings, load_settings
 from config.temporal import connect
+from config.tracing import TracingConfigurationError, configure_tracing, shutdown_tracing
 from domain.marketplaces import (
     ALL_TASK_QUEUES,
     CALLBACK_TASK_QUEUE,
@@ -274,8 +275,9 @@ def main() -> None:
     configure_logging()
     try:
         settings = load_settings()
-    except ConfigurationError as err:
-        print(err, file=sys.stderr)
+        configure_tracing("marketplace-jobs-worker")
+    except (ConfigurationError, TracingConfigurationError) as err:
+        print(_configuration_error(err), file=sys.stderr)
         exit_process(2)
         return
     if not settings.worker_enabled:
@@ -287,8 +289,16 @@ def main() -> None:
         asyncio.run(serve(settings))
     except Exception:
         log.exception("worker failed")
+        shutdown_tracing()
         exit_process(1)
+    shutdown_tracing()
     exit_process(0)
+
+
+def _configuration_error(err: BaseException) -> str:
+    """One line naming the variable (ConfigurationError already says "configuration error")."""
+    text = str(err)
+    return text if text.startswith("configuration error") else f"configuration error: {text}"
 
 
 if __name__ == "__main__":

@@ -18,12 +18,12 @@ from temporalio.client import Client, WorkflowHandle
 from api.app import build_services
 from api.schemas import StartJobRequest
 from config.settings import Settings
+from domain.callbacks import CallbackPolicy
 from domain.job import JobInput, JobView
 from domain.listing_entity import DelistRequest, ListingView, listing_workflow_id
 from domain.marketplaces import Marketplace
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.status import JobStatus
-from domain.callbacks import CallbackPolicy
 from tests.factories import job_input, start_job_body
 from tests.support.callback_receiver import callback_receiver
 from tests.temporal_binaries import start_dev_env
