@@ -89,7 +89,6 @@ def configure_tracing(
     if not names:
         return None
     from opentelemetry import trace
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -108,9 +107,35 @@ def configure_tracing(
             exporter = ConsoleSpanExporter()
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    instrument_httpx(provider)
     _provider = provider
     return provider
+
+
+def instrument_httpx(provider: TracerProvider) -> None:
+    """Client spans for every httpx request of the process (all clients), each a child of the
+    current span, with ``traceparent`` sent along."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor().instrument(
+        tracer_provider=provider, async_request_hook=_hide_callback_url
+    )
+
+
+URL_ATTRIBUTES = ("url.full", "http.url")
+
+
+async def _hide_callback_url(span: Any, request: Any) -> None:
+    """A completion callback's URL is the receiver's, and its path or query often holds the
+    receiver's own secret (a token): its span keeps the scheme and host only."""
+    if "webhook-id" not in request.headers:
+        return
+    host = request.headers.get("host") or request.url.host
+    hidden = f"{request.url.scheme}://{host}/…"
+    attributes = getattr(span, "attributes", None) or {}
+    for key in URL_ATTRIBUTES:
+        if key in attributes:
+            span.set_attribute(key, hidden)
 
 
 def shutdown_tracing() -> None:
