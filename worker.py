@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.callbacks import CallbackSender
 from activities.heartbeats import HeartbeatMemory
 from activities.job_context import JobContextInterceptor
 from activities.listing_handoff import ListingHandOff
@@ -30,8 +31,10 @@ from config.metrics import metrics_bind_address, serve_sdk_metrics
 from config.process import exit_process
 from config.settings import ConfigurationError, Settings, load_settings
 from config.temporal import connect
+from config.tracing import TracingConfigurationError, configure_tracing, shutdown_tracing
 from domain.marketplaces import (
     ALL_TASK_QUEUES,
+    CALLBACK_TASK_QUEUE,
     JOB_TASK_QUEUE,
     Marketplace,
     marketplace_task_queue,
@@ -70,8 +73,10 @@ def build_workers(
     marketplace_activities: Mapping[Marketplace, Sequence[Callable[..., Any]]],
     *,
     run_workflows: bool = True,
+    callback_sender: CallbackSender | None = None,
 ) -> list[Worker]:
-    """One worker for workflows on ``jobs`` and one per marketplace queue with its rate limit.
+    """One worker for workflows on ``jobs``, one per marketplace queue with its rate limit, and
+    one for completion callbacks (``callback_sender``, default the real one from settings).
 
     Only the queues ``WORKER_TASK_QUEUES`` names are polled (all of them when it is empty).
     """
@@ -114,6 +119,20 @@ def build_workers(
                 # A request waiting for its slot heartbeats with the attempt's last details;
                 # log lines name the job an activity works for.
                 interceptors=[HeartbeatMemory(), JobContextInterceptor()],
+                graceful_shutdown_timeout=shutdown,
+            )
+        )
+    if settings.polls(CALLBACK_TASK_QUEUE):
+        # Its own queue: requests to user-given URLs (slow or hostile receivers) never take a
+        # marketplace worker's slots, and these workers can run where the network lets them
+        # reach the internet only (README "Operating it").
+        sender = callback_sender or CallbackSender(settings)
+        workers.append(
+            Worker(
+                client,
+                task_queue=CALLBACK_TASK_QUEUE,
+                activities=[sender.deliver_callback],
+                max_concurrent_activities=settings.callback_max_concurrent_deliveries,
                 graceful_shutdown_timeout=shutdown,
             )
         )
@@ -285,8 +304,9 @@ def main() -> None:
     configure_logging()
     try:
         settings = load_settings()
-    except ConfigurationError as err:
-        print(err, file=sys.stderr)
+        configure_tracing("marketplace-jobs-worker")
+    except (ConfigurationError, TracingConfigurationError) as err:
+        print(_configuration_error(err), file=sys.stderr)
         exit_process(2)
         return
     if not settings.worker_enabled:
@@ -298,8 +318,16 @@ def main() -> None:
         asyncio.run(serve(settings))
     except Exception:
         log.exception("worker failed")
+        shutdown_tracing()
         exit_process(1)
+    shutdown_tracing()
     exit_process(0)
+
+
+def _configuration_error(err: BaseException) -> str:
+    """One line naming the variable (ConfigurationError already says "configuration error")."""
+    text = str(err)
+    return text if text.startswith("configuration error") else f"configuration error: {text}"
 
 
 if __name__ == "__main__":

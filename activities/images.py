@@ -7,7 +7,7 @@ an ``ImageRejected`` naming the URL: the listing itself is wrong, so the adapter
 without retrying.
 
 The URLs are user input, so the downloads go through their own client behind the outbound
-guard (``activities/image_guard.py``): public addresses only, every redirect hop checked, the
+guard (``activities/outbound_guard.py``): public addresses only, every redirect hop checked, the
 connection pinned to the checked address, no proxy from the environment.
 
 Limits, and where they come from:
@@ -39,7 +39,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from activities import USER_AGENT
-from activities.image_guard import (
+from activities.outbound_guard import (
     BlockedAddress,
     GuardedTransport,
     Origin,

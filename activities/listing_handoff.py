@@ -10,6 +10,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.client import Client
 
+from config.tracing import current_trace_carrier
 from domain.listing_entity import (
     APPLY_SIGNAL,
     HAND_CHANGE_ACTIVITY,
@@ -29,8 +30,11 @@ class ListingHandOff:
 
     @activity.defn(name=HAND_CHANGE_ACTIVITY)
     async def hand_change_to_listing(self, change: Change) -> None:
-        """Signal-with-start ``ListingWorkflow`` ``listing-<sku>`` with ``apply(change)``."""
+        """Signal-with-start ``ListingWorkflow`` ``listing-<sku>`` with ``apply(change)``, the
+        change carrying this job's trace context (when tracing is on)."""
         sku = change.listing.sku
+        if (carrier := current_trace_carrier()) is not None:
+            change = change.model_copy(update={"trace": carrier})
         await self._client.start_workflow(
             LISTING_WORKFLOW,
             ListingState(sku=sku),

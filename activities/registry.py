@@ -41,7 +41,7 @@ def create_http_client(
 class WorkerHttp:
     """A worker process's HTTP clients: one per marketplace, through which every request to
     it goes (paced by its request budget). Image downloads are not requests to a marketplace:
-    the ImageFetcher has its own guarded client (activities/image_guard.py), never paced."""
+    the ImageFetcher has its own guarded client (activities/outbound_guard.py), never paced."""
 
     marketplaces: Mapping[Marketplace, httpx.AsyncClient]
 

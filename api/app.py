@@ -22,6 +22,7 @@ from api.services.temporal import Executions
 from config.codec import payload_codec
 from config.settings import Settings, load_settings
 from config.temporal import connect
+from config.tracing import instrument_app
 from domain.signatures import SignatureVerifier
 
 log = logging.getLogger("api")
@@ -87,4 +88,5 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
     install_metrics(app)
     for module in (jobs, webhooks, batches, listings, mip003, admin, health, codec):
         app.include_router(module.router)
+    instrument_app(app)  # when OTEL_* turned tracing on (config/tracing.py)
     return app

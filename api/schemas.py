@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from config.settings import Settings
 from domain.batch import MAX_BATCH_SIZE
+from domain.callbacks import MAX_CALLBACK_URL_LENGTH
 from domain.canonical import MAX_JSON_DEPTH, json_depth
 from domain.input_form import FormError
 from domain.job import JobView
@@ -99,6 +101,14 @@ class StartJobRequest(BaseModel):
         max_length=3,
         description="Where to publish; default all three.",
     )
+    callback_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CALLBACK_URL_LENGTH,
+        description="Where the service POSTs `job.completed`, `job.failed` and `job.cancelled`, "
+        'signed per Standard Webhooks (README "Operating it"): an https URL of a public '
+        "host, without credentials.",
+    )
 
     _received_input: Any = PrivateAttr(default=None)
 
@@ -107,6 +117,24 @@ class StartJobRequest(BaseModel):
     def _unique(cls, value: list[Marketplace] | None) -> list[Marketplace] | None:
         if value is not None and len(set(value)) != len(value):
             raise ValueError("marketplaces must be unique")
+        return value
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_url_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.isascii() or any(ch.isspace() or ord(ch) < 32 for ch in value):
+            raise ValueError("must be an ASCII URL without spaces or control characters")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an https URL with a host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry credentials: put a token in the path instead")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number in range
+        except ValueError:
+            raise ValueError("has an invalid port") from None
         return value
 
     @field_validator("input_data", mode="wrap")

@@ -220,7 +220,7 @@ class Settings(BaseSettings):
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)
 
     # Listing images, downloaded from the listing's URLs and uploaded as files (Etsy), through
-    # the outbound guard (activities/image_guard.py: public addresses only).
+    # the outbound guard (activities/outbound_guard.py: public addresses only).
     # IMAGE_FETCH_OVERRIDE_URL sends every download to a local image source instead (offline
     # machines) and is the only origin the guard lets reach a loopback or private address:
     # default the simulator's /images while Etsy is the simulator (ETSY_BASE_URL unset), off
@@ -255,6 +255,21 @@ class Settings(BaseSettings):
     # (0: no limit). Vinted documents no figure; see README "Vinted assumptions".
     simulator_vinted_requests_per_second: float = Field(default=10.0, ge=0)
 
+    # Completion callbacks (issue 16; README "Operating it"). The worker signs every POST with
+    # CALLBACK_SIGNING_SECRET (whsec_…, Standard Webhooks); while it is unset the gateway
+    # refuses callback_url (422). Attempts: CALLBACK_TIMEOUT seconds each, then waits from
+    # CALLBACK_RETRY_INITIAL_INTERVAL doubling to CALLBACK_RETRY_MAXIMUM_INTERVAL, for
+    # CALLBACK_RETRY_WINDOW after the event. https only unless CALLBACK_ALLOW_HTTP; public
+    # addresses only unless CALLBACK_ALLOW_PRIVATE (local receivers: `make run` sets both).
+    callback_signing_secret: SecretStr | None = None
+    callback_retry_window: timedelta = timedelta(hours=24)
+    callback_retry_initial_interval: timedelta = timedelta(seconds=5)
+    callback_retry_maximum_interval: timedelta = timedelta(hours=1)
+    callback_timeout: float = Field(default=10.0, gt=0, le=60)
+    callback_allow_http: bool = False
+    callback_allow_private: bool = False
+    callback_max_concurrent_deliveries: int = Field(default=50, ge=1)
+
     # Observability: logs of every process; the worker's SDK metrics (Prometheus)
     log_format: LogFormat = "json"
     log_level: LogLevel = "INFO"
@@ -271,6 +286,18 @@ class Settings(BaseSettings):
     def _check_secrets(cls, value: list[SecretStr]) -> list[SecretStr]:
         for secret in value:
             decode_signing_secret(secret.get_secret_value())
+        return value
+
+    @field_validator("callback_signing_secret", mode="before")
+    @classmethod
+    def _empty_callback_secret_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("callback_signing_secret")
+    @classmethod
+    def _check_callback_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_signing_secret(value.get_secret_value())
         return value
 
     @field_validator("signing_public_keys", mode="before")
@@ -354,6 +381,9 @@ class Settings(BaseSettings):
         "masumi_submit_result_after",
         "masumi_unlock_after",
         "masumi_dispute_unlock_after",
+        "callback_retry_window",
+        "callback_retry_initial_interval",
+        "callback_retry_maximum_interval",
         mode="before",
     )
     @classmethod
@@ -572,6 +602,11 @@ class Settings(BaseSettings):
 
     def public_keys_raw(self) -> list[str]:
         return list(self.signing_public_keys)
+
+    def callback_key(self) -> bytes | None:
+        """The HMAC key completion callbacks are signed with (None: callbacks are off)."""
+        secret = self.callback_signing_secret
+        return decode_signing_secret(secret.get_secret_value()) if secret else None
 
     def encryption_keys(self) -> list[tuple[str, bytes]]:
         """(key id, AES-256 key) in configured order: the first encrypts, all decrypt."""

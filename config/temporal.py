@@ -11,6 +11,7 @@ from temporalio.service import RetryConfig
 from config.codec import data_converter
 from config.metrics import temporal_runtime
 from config.settings import Settings
+from config.tracing import temporal_interceptors
 
 log = logging.getLogger("temporal")
 
@@ -26,7 +27,8 @@ async def connect(
 
     ``lazy=True`` returns at once and connects on first use (the gateway starts, and answers
     ``/ready`` with 503, while the cluster is still coming up). Every client gets the same data
-    converter (pydantic + payload encryption) and the process's metrics runtime.
+    converter (pydantic + payload encryption), the process's metrics runtime and, when tracing
+    is on (config/tracing.py), Temporal's tracing interceptor, which its workers inherit.
     """
     options: dict[str, Any] = {}
     if identity:
@@ -44,6 +46,7 @@ async def connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        interceptors=temporal_interceptors(),
         lazy=lazy,
         **options,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import RetryPolicy
 
+from domain.callbacks import CallbackDelivery, CallbackPolicy, CallbackView, callback_view
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.status import (
@@ -107,6 +108,8 @@ class JobInput(BaseModel):
     batch_index: int | None = None
     publish_retry: dict[Marketplace, PublishRetry] = Field(default_factory=dict)
     """Per marketplace, from the gateway's settings; absent entries use the defaults."""
+    callback: CallbackPolicy | None = None
+    """Where completed, failed and cancelled are POSTed (``callback_url``, issue 16)."""
 
 
 class JobView(BaseModel):
@@ -127,6 +130,10 @@ class JobView(BaseModel):
     error: JobError | None = None
     retry_count: int = 0
     max_retries: int = 3
+    callback: CallbackView | None = Field(
+        default=None,
+        description="The completion callbacks' delivery (null: the job has no callback_url).",
+    )
     stale: bool = Field(
         default=False,
         description="True when the view was rebuilt from the workflow memo because no worker "
@@ -146,6 +153,7 @@ class Job:
         self.retry_count = 0
         self.input_webhook_id: str | None = None
         self.input_fingerprint: str | None = None
+        self.callbacks: list[CallbackDelivery] = []
         self.events: list[JobEvent] = []
         self.record(now, "job.created", {"marketplaces": [m.value for m in job_input.marketplaces]})
 
@@ -219,7 +227,11 @@ class Job:
             error=self.error,
             retry_count=self.retry_count,
             max_retries=self.input.max_retries,
+            callback=self.callback_view(),
         )
+
+    def callback_view(self) -> CallbackView | None:
+        return callback_view(self.callbacks) if self.input.callback is not None else None
 
     def memo(self) -> dict[str, Any]:
         """The memo keys the workflow upserts on every transition (schema: domain/memo.py)."""
@@ -233,6 +245,7 @@ class Job:
             input_fingerprint=self.input_fingerprint,
             error=self.error,
             marketplaces={m: s.status for m, s in self.marketplaces.items()},
+            callback=self.callback_view(),
         ).workflow_part()
 
 

@@ -104,6 +104,9 @@ class Change(BaseModel):
     marketplaces: list[Marketplace]
     publish_retry: dict[Marketplace, PublishRetry] = Field(default_factory=dict)
     heartbeat_timeout: timedelta = timedelta(seconds=30)
+    trace: dict[str, str] | None = None
+    """The job's trace context at the hand-off (W3C ``traceparent``…), so the entity runs this
+    change's activities in the job's trace (config/tracing.py); None when tracing is off."""
 
     @property
     def change_id(self) -> str:

@@ -15,6 +15,9 @@ ALL_MARKETPLACES: tuple[Marketplace, ...] = (Marketplace.EBAY, Marketplace.ETSY,
 
 JOB_TASK_QUEUE = "jobs"
 """Task queue polled by the workflow worker."""
+CALLBACK_TASK_QUEUE = "callbacks"
+"""Completion callbacks' own queue: requests to user-given URLs run on workers that can be
+scaled, limited and placed (network egress) apart from the marketplaces' (issue 16)."""
 
 
 def marketplace_task_queue(marketplace: Marketplace) -> str:
@@ -22,7 +25,11 @@ def marketplace_task_queue(marketplace: Marketplace) -> str:
     return f"marketplace-{marketplace.value}"
 
 
-ALL_TASK_QUEUES = (JOB_TASK_QUEUE, *(marketplace_task_queue(m) for m in Marketplace))
+ALL_TASK_QUEUES = (
+    JOB_TASK_QUEUE,
+    *(marketplace_task_queue(m) for m in Marketplace),
+    CALLBACK_TASK_QUEUE,
+)
 """Every task queue a worker can poll (WORKER_TASK_QUEUES picks among them)."""
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.callbacks import CallbackView
 from domain.job import JobError, JobView
 from domain.marketplaces import Marketplace
 from domain.status import JobStatus, MarketplaceStatus
@@ -40,6 +41,9 @@ class JobMemo(BaseModel):
     """``SignedInput.fingerprint()`` of the input the job took (a re-send is answered alike)."""
     error: JobError | None = None
     marketplaces: dict[Marketplace, MarketplaceStatus] = {}
+    callback: CallbackView | None = None
+    """Written only for a job with a callback URL (issue 16), so other jobs' memos stay as
+    recorded histories have them."""
 
     @staticmethod
     def at_start(
@@ -68,7 +72,13 @@ class JobMemo(BaseModel):
         }
         if self.input_fingerprint is not None:
             part["input_fingerprint"] = self.input_fingerprint
+        if self.callback is not None:
+            part["callback"] = self.callback.model_dump(mode="json")
         return part
+
+    def callback_pending(self) -> bool:
+        """A settled job whose callback is still being delivered keeps its workflow open."""
+        return self.callback is not None and self.callback.status == "pending"
 
     def stale_view(self, job_id: str, closed: bool) -> JobView:
         """The job view rebuilt from the memo (``stale: true``), for when no worker answers."""
@@ -80,6 +90,8 @@ class JobMemo(BaseModel):
             update["updated_at"] = self.updated_at
             update["retry_count"] = self.retry_count
             update["error"] = self.error
+            if self.callback is not None:
+                update["callback"] = self.callback
         marketplaces = {m: s.model_copy() for m, s in self.view.marketplaces.items()}
         for name, status in self.marketplaces.items():
             if name in marketplaces:

@@ -4,6 +4,8 @@ Outside `make run` nothing points at the simulator by accident: eBay's token end
 to eBay's own (EBAY_ENVIRONMENT), so the local stack names the simulator's explicitly (as does
 docker-compose.yml's simulator profile). The category, policies, location and brand default of
 the local seller are the settings' defaults (README, "Talking to the real marketplaces").
+Completion callbacks may go to http receivers on this machine (README "Operating it"): outside
+`make run` they are https to public hosts only.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from collections.abc import Mapping
 
 
 def make_run_marketplace_defaults(simulator_url: str) -> dict[str, str]:
-    return {"EBAY_OAUTH_URL": f"{simulator_url.rstrip('/')}/ebay/identity/v1/oauth2/token"}
+    return {
+        "EBAY_OAUTH_URL": f"{simulator_url.rstrip('/')}/ebay/identity/v1/oauth2/token",
+        "CALLBACK_ALLOW_HTTP": "true",
+        "CALLBACK_ALLOW_PRIVATE": "true",
+    }
 
 
 def with_marketplace_defaults(environ: Mapping[str, str], simulator_url: str) -> dict[str, str]:

@@ -76,8 +76,14 @@ def ensure_secret(
 
 
 def ensure_local_secrets(data_dir: Path, environ: Mapping[str, str]) -> list[LocalSecret]:
-    """SIGNING_SECRETS and ADMIN_TOKEN for this run, in that order."""
+    """SIGNING_SECRETS, ADMIN_TOKEN and CALLBACK_SIGNING_SECRET for this run, in that order."""
     return [
         ensure_secret("SIGNING_SECRETS", data_dir / "signing_secret", new_signing_secret, environ),
         ensure_secret("ADMIN_TOKEN", data_dir / "admin_token", new_admin_token, environ),
+        ensure_secret(
+            "CALLBACK_SIGNING_SECRET",
+            data_dir / "callback_signing_secret",
+            new_signing_secret,
+            environ,
+        ),
     ]

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.callbacks import CallbackPolicy
 from domain.canonical import input_hash
 from domain.job import JobInput
 from domain.listing import Listing
@@ -47,6 +48,7 @@ def job_input(
     payment_timeout: timedelta = timedelta(hours=12),
     max_retries: int = 3,
     retry_window: timedelta = timedelta(days=7),
+    callback: CallbackPolicy | None = None,
 ) -> JobInput:
     now = now or datetime.now(UTC)
     listing = Listing.model_validate(listing_body())
@@ -62,4 +64,5 @@ def job_input(
         pay_by_time=now + payment_timeout,
         max_retries=max_retries,
         retry_window=retry_window,
+        callback=callback,
     )

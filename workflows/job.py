@@ -8,6 +8,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import FailureError
 
+from workflows.job_callbacks import CompletionCallbacks
 from workflows.job_messages import JobMessages
 from workflows.legacy_publish import publish_round
 
@@ -63,6 +64,7 @@ class JobWorkflow(JobMessages):
         self._released: BatchRelease | None = None
         self._withdrawal: Withdrawal | None = None
         self._memo_saved: dict[str, object] = {}
+        self._callbacks = CompletionCallbacks(self._job, self._save_memo)  # issue 16
 
     @workflow.run
     async def run(self, job_input: JobInput) -> JobView:
@@ -89,6 +91,7 @@ class JobWorkflow(JobMessages):
                 return await self._finish()
             self._job.fail(self._round_error(failed), workflow.now())
             self._save_memo()
+            self._callbacks.announce()  # issue 16: failed, while it waits for a retry
             await self._report_to_batch()
             if not await self._wait_for_retry():
                 return await self._finish()
@@ -256,5 +259,7 @@ class JobWorkflow(JobMessages):
         return self._cancel.reason if self._cancel else "cancelled"
 
     async def _finish(self) -> JobView:
+        self._callbacks.announce()  # issue 16: completed, cancelled, failed for good
         await self._report_to_batch()
+        await self._callbacks.finished()
         return self._job.view()

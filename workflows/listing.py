@@ -21,6 +21,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    # Passed through: the tracing interceptor reads this context module (issue 16).
+    from config.tracing import trace_context
     from domain.job import JobError, PublishRetry
     from domain.listing_entity import (
         APPLY_SIGNAL,
@@ -116,7 +118,10 @@ class ListingWorkflow:
         """Each of the change's marketplaces at once; ``withdraw_job`` cancels them."""
         self._current = change
         self._s.record(workflow.now(), "change.started", {"job_id": change.job_id})
-        self._tasks = [asyncio.create_task(self._apply_one(change, m)) for m in change.marketplaces]
+        with trace_context(change.trace):  # the job's trace, not the entity's (issue 16)
+            self._tasks = [
+                asyncio.create_task(self._apply_one(change, m)) for m in change.marketplaces
+            ]
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self._current = None

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api.problems import ProblemError
 from api.schemas import BatchProvideInputRequest, StartJobRequest
+from api.services.callback_urls import callback_url_errors
 from api.services.jobs import build_job_input, request_json, start_job_workflow, utcnow
 from api.services.payments import Payments
 from api.services.temporal import BATCH, ExecutionClosed, Executions, WorkerSilent
@@ -48,6 +49,9 @@ class BatchService:
         ]
         if errors:
             raise RequestValidationError(errors)  # 422 naming entry, marketplace and field
+        located = [(("jobs", i), job) for i, job in enumerate(jobs)]
+        if errors := await callback_url_errors(located, self.settings):
+            raise RequestValidationError(errors)
         request_fingerprint = fingerprint([request_json(job) for job in jobs])
         batch_id = batch_id_for_key(idempotency_key) if idempotency_key else new_batch_id()
         now = utcnow()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -14,9 +14,11 @@ from temporalio.client import WorkflowHandle
 
 from api.problems import ProblemError
 from api.schemas import ProvideInputRequest, StartJobRequest
+from api.services.callback_urls import callback_url_errors
 from api.services.payments import Payments
 from api.services.temporal import JOB, ExecutionClosed, Executions, WorkerSilent
 from config.settings import Settings
+from domain.callbacks import CallbackPolicy
 from domain.canonical import fingerprint, input_hash
 from domain.ids import job_id_for_key, new_job_id
 from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
@@ -41,11 +43,27 @@ def utcnow() -> datetime:
 def request_json(request: StartJobRequest) -> dict[str, Any]:
     """The caller's fields, as "the same body" of an Idempotency-Key compares them (the
     listing as received: the same listing spelled as another form is another body)."""
-    return {
+    body: dict[str, Any] = {
         "input_data": request.received_input_data(),
         "identifier_from_purchaser": request.identifier_from_purchaser,
         "marketplaces": request.marketplaces,
     }
+    if request.callback_url is not None:  # absent: the fingerprints jobs were started with
+        body["callback_url"] = request.callback_url
+    return body
+
+
+def callback_policy(request: StartJobRequest, settings: Settings) -> CallbackPolicy | None:
+    """The job's callback URL with the schedule from settings (None: no callback_url)."""
+    if request.callback_url is None:
+        return None
+    return CallbackPolicy(
+        url=request.callback_url,
+        retry_window=settings.callback_retry_window,
+        initial_interval=settings.callback_retry_initial_interval,
+        maximum_interval=settings.callback_retry_maximum_interval,
+        timeout=timedelta(seconds=settings.callback_timeout),
+    )
 
 
 def build_job_input(
@@ -85,6 +103,7 @@ def build_job_input(
             )
             for m in marketplaces
         },
+        callback=callback_policy(request, settings),
     )
 
 
@@ -116,6 +135,8 @@ class JobService:
         (same body) or 422 (another body)."""
         if errors := request.marketplace_limit_errors(self.settings.listing_limits()):
             raise RequestValidationError(errors)  # 422 naming marketplace and field
+        if errors := await callback_url_errors([((), request)], self.settings):
+            raise RequestValidationError(errors)
         job_id = job_id_for_key(idempotency_key) if idempotency_key else new_job_id()
         job_input = build_job_input(request, self.settings, job_id=job_id, now=utcnow())
         started = await start_job_workflow(
@@ -225,8 +246,12 @@ class JobService:
                     # Terminated or failed outside our code: keep reading the status instead.
                     result = loop.create_future()
                 memo = JobMemo.model_validate((await self.executions.describe(JOB, job_id)).memo)
-                if memo.status is JobStatus.FAILED:
-                    break  # open for retries: only the query has the whole view
+                if memo.status is JobStatus.FAILED or (
+                    memo.status in SETTLED_JOB_STATUSES and memo.callback_pending()
+                ):
+                    # Open for retries, or for its callback's delivery (which may take the
+                    # whole CALLBACK_RETRY_WINDOW): only the query has the whole view.
+                    break
                 if memo.status in SETTLED_JOB_STATUSES:
                     # Completed or cancelled: the workflow is closing and result() is about to
                     # return the view; a query now would replay the whole closed history.

@@ -10,13 +10,18 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from config.settings import Settings
-from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
+from domain.marketplaces import (
+    CALLBACK_TASK_QUEUE,
+    JOB_TASK_QUEUE,
+    Marketplace,
+    marketplace_task_queue,
+)
 from domain.timestamps import format_utc
 
 
 async def describe_pollers(client: Client, settings: Settings) -> dict[str, Any]:
-    """For ``jobs`` and each ``marketplace-*`` queue: pollers (identity, last access) and the
-    configured rate limit."""
+    """For ``jobs``, each ``marketplace-*`` queue and ``callbacks``: pollers (identity, last
+    access) and the configured rate limit."""
     queues: list[tuple[str, int, float | None]] = [
         (JOB_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, None)
     ]
@@ -24,6 +29,7 @@ async def describe_pollers(client: Client, settings: Settings) -> dict[str, Any]
         (marketplace_task_queue(m), TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, settings.rate_limit(m))
         for m in Marketplace
     ]
+    queues.append((CALLBACK_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, None))
     result: dict[str, Any] = {}
     for name, queue_type, rate_limit in queues:
         response = await client.workflow_service.describe_task_queue(

@@ -1,4 +1,4 @@
-"""activities/image_guard.py over real sockets: the pinned connection and what is refused."""
+"""activities/outbound_guard.py over real sockets: the pinned connection and what is refused."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from activities.image_guard import pinned_request, refusal
+from activities.outbound_guard import pinned_request, refusal
 
 NAME = "images.test"
 

@@ -23,6 +23,7 @@ from activities.registry import create_http_client, marketplace_activities
 from api.app import create_app
 from config.settings import Settings
 from domain.signatures import sign_ed25519, sign_hmac, signed_content
+from tests.support.callback_receiver import CALLBACK_SECRET
 from tests.support.simulator import sim, simulator_url  # noqa: F401 - fixtures
 from worker import build_workers, run_workers
 
@@ -77,6 +78,13 @@ def api_settings(keys: Keys, simulator_url: str) -> Settings:  # noqa: F811
         ebay_rate_limit=1000,
         etsy_rate_limit=1000,
         vinted_rate_limit=1000,
+        # Completion callbacks to local receivers (tests/support/callback_receiver.py), retried
+        # after 0.5 s, 1 s, 2 s …
+        callback_signing_secret=CALLBACK_SECRET,
+        callback_allow_http=True,
+        callback_allow_private=True,
+        callback_retry_initial_interval=0.5,
+        callback_timeout=2.0,
     )
 
 

@@ -65,7 +65,14 @@ async def test_admin_workers_is_200_with_the_token_and_lists_pollers(api: httpx.
     response = await api.get("/admin/workers", headers=ADMIN)
     assert response.status_code == 200
     queues = response.json()["task_queues"]
-    assert set(queues) == {"jobs", "marketplace-ebay", "marketplace-etsy", "marketplace-vinted"}
+    assert set(queues) == {
+        "jobs",
+        "marketplace-ebay",
+        "marketplace-etsy",
+        "marketplace-vinted",
+        "callbacks",
+    }
+    assert queues["callbacks"]["pollers"], "the session worker serves completion callbacks"
     assert queues["marketplace-vinted"]["configured_rate_limit_per_second"] == 1000
     for queue in queues.values():
         assert queue["pollers"], queue

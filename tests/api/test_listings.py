@@ -246,7 +246,9 @@ async def test_interleaved_jobs_on_one_sku_keep_one_live_listing_with_the_last_c
     sku = first["input_data"]["sku"]
     bodies = [first] + [_body(sku, title=f"Denim jacket take {i}") for i in range(1, 6)]
     job_ids = [await _start(api, body) for body in bodies]
-    titles = {job_id: body["input_data"]["title"] for job_id, body in zip(job_ids, bodies)}
+    titles = {
+        job_id: body["input_data"]["title"] for job_id, body in zip(job_ids, bodies, strict=True)
+    }
     cancelled = {job_id for job_id in job_ids[1:] if rng.random() < 0.35}
 
     async def drive(job_id: str) -> dict[str, Any]:

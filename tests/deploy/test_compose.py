@@ -147,12 +147,13 @@ def test_contract_ports_are_published(services: dict[str, Any]) -> None:
 def test_app_service_environment_names_are_settings_fields(
     services: dict[str, Any], name: str
 ) -> None:
-    """Every variable given to our services is a Settings field; a typo would be ignored."""
+    """Every variable given to our services is a Settings field (a typo would be ignored), or
+    one of OpenTelemetry's standard ``OTEL_*`` variables that its SDK reads (tracing)."""
     fields = {field.upper() for field in Settings.model_fields}
     environment = services[name]["environment"]
     assert isinstance(environment, dict)
 
-    assert set(environment) - fields == set()
+    assert {v for v in environment if not v.startswith("OTEL_")} - fields == set()
 
 
 def test_app_services_find_temporal_and_listen_on_all_interfaces(services: dict[str, Any]) -> None:

@@ -26,12 +26,14 @@ from activities.etsy_oauth import TokenCipher, fingerprint
 from api.app import build_services
 from api.schemas import StartJobRequest
 from config.settings import Settings
+from domain.callbacks import CallbackPolicy
 from domain.job import JobInput, JobView
 from domain.listing_entity import DelistRequest, ListingView, listing_workflow_id
 from domain.marketplaces import Marketplace, marketplace_task_queue
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.status import JobStatus
 from tests.factories import job_input, start_job_body
+from tests.support.callback_receiver import callback_receiver
 from tests.temporal_binaries import start_dev_env
 from tests.workflow.harness import has_status, running_workers, start_job, wait_for
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
@@ -58,6 +60,17 @@ async def job_completed(client: Client) -> WorkflowHandle:
     handle = await start_job(client, job_input())
     await handle.signal(JobWorkflow.provide_input, _signed())
     await handle.result()
+    return handle
+
+
+async def job_completed_with_callback(client: Client) -> WorkflowHandle:
+    """Issue 16: a job with a callback URL; the receiver fails the first attempt (a backoff
+    timer), then takes it."""
+    with callback_receiver([500, 200]) as receiver:
+        callback = CallbackPolicy(url=receiver.url, initial_interval=timedelta(seconds=1))
+        handle = await start_job(client, job_input(callback=callback))
+        await handle.signal(JobWorkflow.provide_input, _signed())
+        await handle.result()
     return handle
 
 
@@ -289,6 +302,8 @@ SCENARIOS: dict[
         job_cancelled_while_running,
         {Marketplace.VINTED: Behaviour(create_then_block=True)},
     ),
+    # Issue 16: completion callbacks (workflow.patched("completion-callbacks")).
+    "job_completed_with_callback": (job_completed_with_callback, {}),
     "listing_revised_withdrawn_and_delisted": (
         listing_revised_withdrawn_and_delisted,
         {Marketplace.EBAY: Behaviour(delay=1.5)},

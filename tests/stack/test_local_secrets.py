@@ -61,12 +61,17 @@ def test_environment_values_win_and_the_stored_files_are_left_alone(tmp_path: Pa
     """CONTRACT.md Configuration: SIGNING_SECRETS / ADMIN_TOKEN set by the user are used as is."""
     data_dir = make_data_dir(tmp_path / ".data")
     stored = _by_name(data_dir, {})
-    environ = {"SIGNING_SECRETS": "whsec_" + "A" * 44, "ADMIN_TOKEN": "from-env"}
+    environ = {
+        "SIGNING_SECRETS": "whsec_" + "A" * 44,
+        "ADMIN_TOKEN": "from-env",
+        "CALLBACK_SIGNING_SECRET": "whsec_" + "B" * 44,
+    }
 
     secrets = _by_name(data_dir, environ)
 
     assert secrets["SIGNING_SECRETS"].value == environ["SIGNING_SECRETS"]
     assert secrets["ADMIN_TOKEN"].value == "from-env"
+    assert secrets["CALLBACK_SIGNING_SECRET"].value == environ["CALLBACK_SIGNING_SECRET"]
     assert all(s.source is SecretSource.ENVIRONMENT for s in secrets.values())
     assert (data_dir / "admin_token").read_text().strip() == stored["ADMIN_TOKEN"].value
 
@@ -86,8 +91,12 @@ def test_generated_secrets_are_accepted_by_the_service_settings(tmp_path: Path) 
     secrets = _by_name(data_dir, {})
 
     settings = Settings(
-        signing_secrets=secrets["SIGNING_SECRETS"].value, admin_token=secrets["ADMIN_TOKEN"].value
+        signing_secrets=secrets["SIGNING_SECRETS"].value,
+        admin_token=secrets["ADMIN_TOKEN"].value,
+        callback_signing_secret=secrets["CALLBACK_SIGNING_SECRET"].value,
     )
 
     assert len(settings.signing_keys()) == 1
     assert settings.admin_token is not None
+    assert settings.callback_key() is not None
+    assert secrets["CALLBACK_SIGNING_SECRET"].value != secrets["SIGNING_SECRETS"].value

@@ -169,3 +169,32 @@ def test_worker_task_queues_rejects_an_unknown_queue_in_one_line():
     assert "WORKER_TASK_QUEUES" in result.stderr
     assert "marketplace-amazon" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("module_args", [["worker.py"], ["-m", "api"]])
+def test_a_bad_otel_variable_stops_the_process_with_one_line(module_args: list[str]):
+    """Tracing (issue 16): the OTEL_* variables are checked at start like our own settings."""
+    result = _run(
+        module_args, {"OTEL_TRACES_EXPORTER": "jaeger", "TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("configuration error: OTEL_TRACES_EXPORTER: unknown exporter 'jaeger'")
+
+
+def test_callback_settings_parse_and_a_bad_secret_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("CALLBACK_RETRY_WINDOW", "PT2H")
+    monkeypatch.setenv("CALLBACK_ALLOW_HTTP", "true")
+    monkeypatch.setenv("CALLBACK_SIGNING_SECRET", GOOD_SECRET)
+    settings = load_settings()
+    assert settings.callback_retry_window == timedelta(hours=2)
+    assert settings.callback_allow_http and not settings.callback_allow_private
+    assert settings.callback_key() is not None
+    assert GOOD_SECRET not in repr(settings)
+    monkeypatch.setenv("CALLBACK_SIGNING_SECRET", "not-a-secret")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert str(err.value).startswith("configuration error: CALLBACK_SIGNING_SECRET:")
+    assert "not-a-secret" not in str(err.value)

@@ -12,6 +12,7 @@ from config.settings import Settings
 from domain.job import JobInput, JobView
 from domain.marketplaces import JOB_TASK_QUEUE
 from domain.status import JobStatus
+from tests.support.callback_receiver import CALLBACK_SECRET
 from tests.workflow.stand_ins import StandInMarketplaces
 from worker import build_workers, run_workers
 from workflows.job import JobWorkflow
@@ -33,6 +34,10 @@ async def running_workers(
         vinted_rate_limit=1000,
         worker_task_queues=task_queues,
         worker_workflow_sandbox=sandbox,
+        # Completion callbacks go to local receivers (tests/support/callback_receiver.py).
+        callback_signing_secret=CALLBACK_SECRET,
+        callback_allow_http=True,
+        callback_allow_private=True,
     )
     workers = build_workers(client, settings, stand_ins.activities())
     stop = asyncio.Event()

@@ -51,6 +51,7 @@ def test_representative_histories_are_recorded():
         "listing_revised_withdrawn_and_delisted",
         "etsy_tokens_refresh_and_lease",
         "request_budget_continued_as_new",
+        "job_completed_with_callback",
     }
 
 

@@ -1,11 +1,12 @@
-"""The outbound guard of image downloads: user-given URLs reach public addresses only.
+"""The outbound guard of requests to user-given URLs: they reach public addresses only.
 
-Listing image URLs come from whoever starts a job, and the worker fetches them from inside the
-deployment, so a URL could point the worker at what only it can reach: its own loopback, the
-private network, a cloud's metadata service (169.254.169.254). ``GuardedTransport`` sits under
-the image client's requests, every redirect hop included, and for each one
+Listing image URLs and completion callback URLs come from whoever starts a job, and the worker
+requests them from inside the deployment, so a URL could point the worker at what only it can
+reach: its own loopback, the private network, a cloud's metadata service (169.254.169.254).
+``GuardedTransport`` sits under such a client's requests, every redirect hop included, and for
+each one
 
-- takes ``http`` and ``https`` only;
+- takes ``http`` and ``https`` only (a caller may narrow that to ``https``);
 - resolves the host once and refuses it if *any* of its addresses is loopback, private,
   link-local, multicast, reserved, unspecified or otherwise not global (IPv4 inside IPv6
   included: ``::ffff:127.0.0.1``, 6to4);
@@ -13,13 +14,18 @@ the image client's requests, every redirect hop included, and for each one
   header and TLS's SNI and certificate check keep the name), so a second DNS answer cannot
   send the connection elsewhere (DNS rebinding).
 
-The one exception is the *trusted origin*: ``IMAGE_FETCH_OVERRIDE_URL``, the local image source
-an operator configures for offline machines (the simulator under ``make run`` and in tests). It
-is the only way a download reaches a loopback or private address, and only that scheme, host
-and port: a redirect from it to anywhere else is checked like any other hop.
+The one exception is the *trusted origin* a client may name: for image downloads,
+``IMAGE_FETCH_OVERRIDE_URL``, the local image source an operator configures for offline
+machines (the simulator under ``make run`` and in tests). It is the only way a request reaches a
+loopback or private address, and only that scheme, host and port: a redirect from it to
+anywhere else is checked like any other hop. (Callbacks have no trusted origin: with
+``CALLBACK_ALLOW_PRIVATE=true`` their client is not guarded at all.)
 
-Not covered: an HTTP proxy (the image client ignores ``HTTP(S)_PROXY``: behind a proxy the guard
-would check the proxy's address, not the image host's).
+Not covered: an HTTP proxy (the guarded clients ignore ``HTTP(S)_PROXY``: behind a proxy the
+guard would check the proxy's address, not the target's).
+
+Moved here from ``activities/image_guard.py`` (image downloads, issue 12) so that completion
+callbacks (issue 16) share it: the names and signatures are unchanged.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 
 def refusal(address: Address) -> str | None:
-    """Why ``address`` is not one an image may be fetched from, or None (a global unicast)."""
+    """Why ``address`` is not one a user-given URL may reach, or None (a global unicast)."""
     kind = _kind(address)
     return None if kind is None else f"{address} is {kind}"
 
@@ -172,3 +178,22 @@ def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
 
 def _default_port(url: httpx.URL) -> int:
     return 443 if url.scheme == "https" else 80
+
+
+async def host_refusal(host: str, port: int, resolver: Resolver = system_resolver) -> str | None:
+    """Why ``host`` may not be reached (a non-public address among its answers), or None.
+
+    For a check before any request (the gateway refuses such a callback URL at start): a name
+    that does not resolve now is not refused here, the guard checks again on every request.
+    """
+    literal = _literal(host)
+    if literal is not None:
+        return refusal(literal)
+    try:
+        answers = [ipaddress.ip_address(a.split("%")[0]) for a in await resolver(host, port)]
+    except (OSError, UnicodeError, ValueError):
+        return None
+    for address in answers:
+        if (kind := _kind(address)) is not None:
+            return f"{host} resolves to {address}, {kind}"
+    return None
