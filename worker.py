@@ -43,6 +43,7 @@ from workflows.batch import BatchWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
+from workflows.orders_reader import OrdersReaderWorkflow
 from workflows.request_budget import RequestBudgetWorkflow
 
 log = logging.getLogger("worker")
@@ -87,7 +88,7 @@ def build_workers(
             Worker(
                 client,
                 task_queue=JOB_TASK_QUEUE,
-                workflows=[JobWorkflow, BatchWorkflow, ListingWorkflow],
+                workflows=[JobWorkflow, BatchWorkflow, ListingWorkflow, OrdersReaderWorkflow],
                 activities=[ListingHandOff(client).hand_change_to_listing],
                 workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

@@ -18,8 +18,8 @@ from temporalio.worker import (
 
 from config.logging_setup import current_job_id
 
-NOT_A_JOB = frozenset({"admin"})
-"""``job_id`` values that name no job (a delist by an admin)."""
+NOT_A_JOB = frozenset({"admin", "sold-out", "sales"})
+"""``job_id`` values that name no job (a delist by an admin, a sold-out listing ended)."""
 
 
 class JobContextInterceptor(Interceptor):

@@ -18,6 +18,7 @@ from domain.job import JobError, JobEvent, PublishRetry
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.messages import MarketplaceRef
+from domain.sales import OrderLine
 from domain.status import Action, MarketplaceStatus
 from domain.timestamps import UtcDatetime
 
@@ -30,6 +31,8 @@ HAND_CHANGE_ACTIVITY = "hand_change_to_listing"
 LISTING_WORKFLOW = "ListingWorkflow"
 MAX_EVENTS = 200
 """Events a listing keeps (the newest); a listing lives for months, its history is in Temporal."""
+MAX_SEEN_ORDERS = 10_000
+"""Order lines remembered to count each once (issue 14); a listing sells far fewer."""
 MAX_SEEN_CHANGES = 1000
 """Change ids remembered to drop a re-delivered change (an activity's signal-with-start retried)."""
 
@@ -205,6 +208,10 @@ class ListingState(BaseModel):
     delists: list[DelistRequest] = Field(default_factory=list)
     cancelled_jobs: list[str] = Field(default_factory=list)
     """Jobs that asked for a withdrawal: a late change of theirs is dropped."""
+    seen_orders: list[str] = Field(default_factory=list)
+    """``OrderLine.key`` of every order line counted (issue 14)."""
+    sales: list[OrderLine] = Field(default_factory=list)
+    """Order lines received and not synced to the other marketplaces yet."""
     lost_creates: dict[str, list[Marketplace]] = Field(default_factory=dict)
     """Per cancelled job, the marketplaces whose create was stopped midway: it may have been
     made with its answer lost, so the withdrawal looks it up."""
@@ -226,6 +233,25 @@ class ListingState(BaseModel):
         self.seen_changes.append(change.change_id)
         del self.seen_changes[:-MAX_SEEN_CHANGES]
         return True
+
+    def count_order(self, line: OrderLine) -> bool:
+        """True the first time an order line is reported (a poll overlap or a webhook
+        redelivery reports it again: counted once)."""
+        if line.key in self.seen_orders:
+            return False
+        self.seen_orders.append(line.key)
+        del self.seen_orders[:-MAX_SEEN_ORDERS]
+        return True
+
+    def sell(self, line: OrderLine) -> int:
+        """Count the sale: ``sold`` grows, ``quantity`` falls (never below 0: what was sold
+        beyond it is ``oversold``). Returns the units oversold by this line."""
+        self.sold += line.quantity
+        left = self.quantity - line.quantity
+        self.quantity = max(left, 0)
+        oversold = max(-left, 0)
+        self.oversold += oversold
+        return oversold
 
     def placement(self, marketplace: Marketplace) -> Placement:
         return self.placements.setdefault(marketplace, Placement())

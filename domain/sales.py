@@ -78,3 +78,16 @@ class SetQuantityResult(BaseModel):
     ended: bool = False
     """True when the marketplace had already ended the listing (sold out there): nothing to
     set, and not an error."""
+
+
+class ReaderState(BaseModel):
+    """What an orders reader (workflows/orders_reader.py) carries across rounds and runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marketplace: Marketplace
+    interval_seconds: float = 5.0
+    """SALES_SYNC_INTERVAL: seconds between two reads."""
+    cursor: str | None = None
+    lines_seen: int = 0
+    unknown_skus: int = 0

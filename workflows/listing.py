@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         idempotency_key,
         marketplace_task_queue,
         publish_activity_name,
+        set_quantity_activity_name,
         withdraw_activity_name,
     )
     from domain.messages import (
@@ -62,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawRequest,
         WithdrawResult,
     )
+    from domain.sales import ORDER_SIGNAL, OrderLine, SetQuantityRequest, SetQuantityResult
     from domain.status import Action, MarketplaceStatus
 
 PUBLISH_START_TO_CLOSE = timedelta(minutes=2)
@@ -93,10 +95,14 @@ class ListingWorkflow:
         s = self._s
         while True:
             await workflow.wait_condition(
-                lambda: bool(s.withdrawals or s.delists or s.pending) or self._history_full()
+                lambda: (
+                    bool(s.withdrawals or s.sales or s.delists or s.pending) or self._history_full()
+                )
             )
             if s.withdrawals:
                 await self._withdraw(s.withdrawals.pop(0))
+            elif s.sales:
+                await self._sync_sale(s.sales.pop(0))
             elif s.delists:
                 await self._delist(s.delists.pop(0))
             elif s.pending:
@@ -346,7 +352,80 @@ class ListingWorkflow:
             self._event("marketplace.withdrawn", marketplace, job_id, result.listing_id)
         return result.withdrawn or ref is not None
 
+    # -- sales (issue 14) -----------------------------------------------------------------
+
+    async def _sync_sale(self, line: OrderLine) -> None:
+        """Count the sale, then bring every other marketplace to the new quantity, or end the
+        listing everywhere when none is left. The marketplace that sold already shows it."""
+        now = workflow.now()
+        oversold = self._s.sell(line)
+        detail = {
+            "marketplace": line.marketplace.value,
+            "order_id": line.order_id,
+            "quantity": line.quantity,
+            "left": self._s.quantity,
+        }
+        self._s.record(now, "listing.sold", detail)
+        if oversold:
+            self._s.record(now, "listing.oversold", {**detail, "oversold": oversold})
+        sold_there = self._s.placement(line.marketplace)
+        if sold_there.state is PlacementState.LIVE:
+            sold_there.quantity = self._s.quantity
+            if self._s.quantity == 0:  # the marketplace ended it itself (sold out there)
+                sold_there.state = PlacementState.ENDED
+            sold_there.updated_at = now
+        others = {
+            m: p.ref()
+            for m, p in self._s.placements.items()
+            if m is not line.marketplace and p.state is PlacementState.LIVE
+        }
+        if self._s.quantity == 0:
+            ended = await self._end(others, "sold-out", "sold out")
+            self._s.record(
+                workflow.now(),
+                "listing.ended",
+                {"reason": "sold out", "marketplaces": [m.value for m in ended]},
+            )
+            return
+        await asyncio.gather(*(self._set_quantity(m, ref) for m, ref in others.items() if ref))
+
+    async def _set_quantity(self, marketplace: Marketplace, ref: MarketplaceRef) -> None:
+        placement = self._s.placement(marketplace)
+        quantity = self._s.quantity
+        try:
+            result = await workflow.execute_activity(
+                set_quantity_activity_name(marketplace),
+                SetQuantityRequest(
+                    marketplace=marketplace, sku=self._s.sku, current=ref, quantity=quantity
+                ),
+                result_type=SetQuantityResult,
+                task_queue=marketplace_task_queue(marketplace),
+                start_to_close_timeout=PUBLISH_START_TO_CLOSE,
+                heartbeat_timeout=timedelta(seconds=30),
+                retry_policy=WITHDRAW_RETRY,
+                summary=f"set quantity {quantity} on {marketplace.value}",
+            )
+        except ActivityError as err:
+            placement.error = job_error(err)
+            self._event("listing.quantity_sync_failed", marketplace, "sales", code="quantity")
+            return
+        placement.updated_at = workflow.now()
+        if result.ended:  # it sold out there too: nothing to set, and not an error
+            placement.state = PlacementState.ENDED
+            self._event("marketplace.ended", marketplace, "sales", reason="ended there")
+            return
+        placement.quantity = result.quantity
+        self._event("listing.quantity_synced", marketplace, "sales", quantity=result.quantity)
+
     # -- messages -------------------------------------------------------------------------
+
+    @workflow.signal(name=ORDER_SIGNAL)
+    def order(self, line: OrderLine) -> None:
+        """An order line from a reader or a webhook; counted once by its key."""
+        if line.sku != self._s.sku or not self._s.count_order(line):
+            self._s.record(workflow.now(), "order.duplicate", {"key": line.key})
+            return
+        self._s.sales.append(line)
 
     @workflow.signal(name=APPLY_SIGNAL)
     def apply(self, change: Change) -> None:

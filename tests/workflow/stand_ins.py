@@ -11,8 +11,21 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.marketplaces import Marketplace, publish_activity_name, withdraw_activity_name
+from domain.marketplaces import (
+    Marketplace,
+    publish_activity_name,
+    read_orders_activity_name,
+    set_quantity_activity_name,
+    withdraw_activity_name,
+)
 from domain.messages import PublishRequest, PublishResult, WithdrawRequest, WithdrawResult
+from domain.sales import (
+    OrderLine,
+    OrdersPage,
+    ReadOrdersRequest,
+    SetQuantityRequest,
+    SetQuantityResult,
+)
 
 
 @dataclass
@@ -44,8 +57,48 @@ class StandInMarketplaces:
     active: int = 0
     max_active: int = 0
 
+    quantities: dict[Marketplace, list[SetQuantityRequest]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    sold_out_on: set[Marketplace] = field(default_factory=set)
+    """Marketplaces that already ended the listing: set_quantity answers ``ended``."""
+    orders: dict[Marketplace, list[OrderLine]] = field(default_factory=lambda: defaultdict(list))
+    """Order lines the next read_orders of that marketplace returns (then forgets)."""
+    reads: dict[Marketplace, list[ReadOrdersRequest]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
     def activities(self) -> dict[Marketplace, list[Callable[..., Any]]]:
-        return {m: [self._make(m), self._make_withdraw(m)] for m in Marketplace}
+        return {
+            m: [
+                self._make(m),
+                self._make_withdraw(m),
+                self._make_set_quantity(m),
+                self._make_read_orders(m),
+            ]
+            for m in Marketplace
+        }
+
+    def _make_set_quantity(self, marketplace: Marketplace) -> Callable[..., Any]:
+        @activity.defn(name=set_quantity_activity_name(marketplace))
+        async def set_quantity(request: SetQuantityRequest) -> SetQuantityResult:
+            self.quantities[marketplace].append(request)
+            ended = marketplace in self.sold_out_on
+            return SetQuantityResult(
+                marketplace=marketplace, quantity=0 if ended else request.quantity, ended=ended
+            )
+
+        return set_quantity
+
+    def _make_read_orders(self, marketplace: Marketplace) -> Callable[..., Any]:
+        @activity.defn(name=read_orders_activity_name(marketplace))
+        async def read_orders(request: ReadOrdersRequest) -> OrdersPage:
+            self.reads[marketplace].append(request)
+            lines, self.orders[marketplace] = self.orders[marketplace], []
+            cursor = str(len(self.reads[marketplace]))
+            return OrdersPage(lines=lines, next_cursor=cursor)
+
+        return read_orders
 
     def _make_withdraw(self, marketplace: Marketplace) -> Callable[..., Any]:
         @activity.defn(name=withdraw_activity_name(marketplace))
