@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -39,11 +40,12 @@ from domain.marketplaces import (
     Marketplace,
     marketplace_task_queue,
 )
+from domain.sales import ReaderState
 from workflows.batch import BatchWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
-from workflows.orders_reader import OrdersReaderWorkflow
+from workflows.orders_reader import OrdersReaderWorkflow, orders_reader_id
 from workflows.request_budget import RequestBudgetWorkflow
 
 log = logging.getLogger("worker")
@@ -252,6 +254,26 @@ def request_budget_keeper(
     )
 
 
+ORDER_READERS = (Marketplace.EBAY, Marketplace.ETSY)
+"""Marketplaces whose orders are polled; Vinted reports sales by signed webhook (issue 14)."""
+
+
+async def start_order_readers(client: Client, settings: Settings) -> None:
+    """Start each marketplace's orders reader unless it runs (USE_EXISTING: every worker may
+    ask; one reader per marketplace runs). Only a process that polls the jobs queue asks, and
+    none when SALES_SYNC_INTERVAL is 0."""
+    if settings.sales_sync_interval <= 0 or not settings.polls(JOB_TASK_QUEUE):
+        return
+    for marketplace in ORDER_READERS:
+        await client.start_workflow(
+            OrdersReaderWorkflow.run,
+            ReaderState(marketplace=marketplace, interval_seconds=settings.sales_sync_interval),
+            id=orders_reader_id(marketplace),
+            task_queue=JOB_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+
+
 async def serve(settings: Settings) -> None:
     from activities.registry import marketplace_activities, open_worker_http
 
@@ -274,6 +296,7 @@ async def serve(settings: Settings) -> None:
                 workers = build_workers(client, settings, activities)
                 log_started(settings, identity)
                 async with request_budget_keeper(client, settings, pacers, identity).running():
+                    await start_order_readers(client, settings)
                     await run_workers(workers, stop)
                 break
             except StopRequested:

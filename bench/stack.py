@@ -100,6 +100,8 @@ def stack_environment(
         "EBAY_RATE_LIMIT": limit,
         "ETSY_RATE_LIMIT": limit,
         "VINTED_RATE_LIMIT": limit,
+        # No order readers: their polls would be counted as requests of the measured jobs.
+        "SALES_SYNC_INTERVAL": "0",
         **simulator_limits(rate_limit),
         "PYTHONUNBUFFERED": "1",
     }

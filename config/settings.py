@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     # datetime.now() fails the workflow task) or "off" (less CPU per job, no such guard).
     worker_workflow_sandbox: Literal["strict", "off"] = "strict"
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    # Sales (issue 14): seconds between two reads of a marketplace's orders (eBay getOrders,
+    # Etsy getShopReceipts); 0 starts no reader (Vinted reports sales by webhook).
+    sales_sync_interval: float = Field(default=5.0, ge=0, le=3600)
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
     marketplace_max_concurrent_activities: int = Field(default=50, ge=1)
     worker_graceful_shutdown_seconds: float = Field(default=10.0, ge=0)
