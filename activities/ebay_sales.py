@@ -26,7 +26,7 @@ from activities.http_errors import (
     error_for_response,
     marketplace_error,
 )
-from activities.sales_window import next_offset, parse_utc, read_window
+from activities.sales_window import next_offset, orders_page, parse_utc, read_window
 from domain.marketplaces import Marketplace, read_orders_activity_name, set_quantity_activity_name
 from domain.sales import (
     OrderLine,
@@ -67,7 +67,7 @@ class EbaySalesActivities:
                 lines += order_lines(order)
             offset = next_offset(offset, len(orders), int(page.get("total") or 0))
         activity.logger.info("ebay orders since %s: %d lines", window.since, len(lines))
-        return OrdersPage(lines=lines, next_cursor=window.next_cursor)
+        return orders_page(lines, window)
 
     @activity.defn(name=set_quantity_activity_name(MARKETPLACE))
     async def set_quantity_ebay(self, request: SetQuantityRequest) -> SetQuantityResult:

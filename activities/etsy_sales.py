@@ -21,7 +21,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.etsy_client import EtsyClient, beat
-from activities.sales_window import next_offset, read_window
+from activities.sales_window import next_offset, orders_page, read_window
 from domain.marketplaces import Marketplace, read_orders_activity_name, set_quantity_activity_name
 from domain.sales import (
     OrderLine,
@@ -70,7 +70,7 @@ class EtsySalesActivities:
                 lines += receipt_lines(receipt)
             offset = next_offset(offset, len(receipts), int(page.get("count") or 0))
         activity.logger.info("etsy receipts since %s: %d lines", window.since, len(lines))
-        return OrdersPage(lines=lines, next_cursor=window.next_cursor)
+        return orders_page(lines, window)
 
     @activity.defn(name=set_quantity_activity_name(MARKETPLACE))
     async def set_quantity_etsy(self, request: SetQuantityRequest) -> SetQuantityResult:

@@ -7,15 +7,16 @@ clock. The next read asks for everything the marketplace modified since that tim
 - an order modified while a read pages through its results, or just after, is modified at or
   after the read started, so the next window holds it;
 - the marketplace stamps ``lastModifiedDate`` / ``updated_timestamp`` on its own clock: up to
-  ``OVERLAP`` of skew between it and the worker loses nothing (and absorbs a marketplace whose
-  search shows a write a little late);
+  ``OVERLAP`` of skew between it and the worker (or between the workers that run successive
+  reads) loses nothing, and it absorbs a marketplace whose search shows a write a little late;
 - no end date, because eBay refuses one in its future (getOrders 30850) and a worker clock a
   second ahead would make every read fail.
 
 An order is therefore read more than once (the overlap, and again when it is modified): the
 listing entity counts each ``OrderLine.key`` once. Pages are read with ``PAGE_OVERLAP`` results
 in common, so an order that moves up a few places between two pages (one before it modified or
-cancelled, in a result sorted by modification time) is still read.
+cancelled, in a result sorted by modification time) is still read; what one read saw twice is
+returned once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from activities.http_errors import MARKETPLACE_VALIDATION_ERROR, marketplace_error
 from domain.marketplaces import Marketplace
-from domain.sales import ReadOrdersRequest
+from domain.sales import OrderLine, OrdersPage, ReadOrdersRequest
 from domain.timestamps import format_utc
 
 OVERLAP = timedelta(seconds=10)
@@ -80,3 +81,11 @@ def next_offset(offset: int, page_length: int, total: int) -> int | None:
     if page_length == 0 or end >= total:
         return None
     return max(offset + 1, end - PAGE_OVERLAP)
+
+
+def orders_page(lines: list[OrderLine], window: ReadWindow) -> OrdersPage:
+    """What a read returns: its lines, each key once (pages overlap), and the next cursor."""
+    unique: dict[str, OrderLine] = {}
+    for line in lines:
+        unique.setdefault(line.key, line)
+    return OrdersPage(lines=list(unique.values()), next_cursor=window.next_cursor)
