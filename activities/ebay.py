@@ -31,7 +31,7 @@ from activities.ebay_bodies import (
     offer_details,
 )
 from activities.ebay_catalog import EbayCatalog
-from activities.ebay_client import EbayClient, error_ids
+from activities.ebay_client import EbayClient, error_ids, offer_gone
 from activities.ebay_oauth import Clock, EbayUserToken
 from activities.http_errors import MARKETPLACE_UNAVAILABLE, error_for_response, marketplace_error
 from activities.recovery import earlier_attempt_may_have_written, last_heartbeat
@@ -51,7 +51,6 @@ __all__ = ["EbayActivities", "inventory_item_body", "offer_body"]
 
 MARKETPLACE = Marketplace.EBAY
 OFFER_EXISTS = 25002
-OFFER_NOT_AVAILABLE = 25713
 
 
 class EbayActivities:
@@ -209,7 +208,7 @@ class EbayActivities:
         response = await self.client.call(
             "withdraw_offer", "POST", f"/offer/{offer_id}/withdraw", expected=(400, 404)
         )
-        if not response.is_success and not _offer_gone(response):
+        if not response.is_success and not offer_gone(response):
             raise error_for_response(MARKETPLACE, "withdraw_offer", response)
         withdrawn = response.is_success
         activity.logger.info("ebay offer %s withdrawn=%s (%s)", offer_id, withdrawn, live_id)
@@ -223,7 +222,7 @@ class EbayActivities:
         response = await self.client.call(
             "delete_offer", "DELETE", f"/offer/{offer_id}", expected=(400, 404)
         )
-        if not response.is_success and not _offer_gone(response):
+        if not response.is_success and not offer_gone(response):
             raise error_for_response(MARKETPLACE, "delete_offer", response)
         return response.is_success
 
@@ -238,7 +237,7 @@ class EbayActivities:
         if response.is_success:
             found: dict[str, Any] = response.json()
             return found
-        if _offer_gone(response):
+        if offer_gone(response):
             return None
         raise error_for_response(MARKETPLACE, "get_offer", response)
 
@@ -298,13 +297,3 @@ class EbayActivities:
             action=action,
             offer_id=offer_id,
         )
-
-
-def _offer_gone(response: httpx.Response) -> bool:
-    """eBay no longer has the offer: 404, or 400 errorId 25713 ("This Offer is not
-    available"), the answers the OAS lists for getOffer, withdrawOffer and deleteOffer."""
-    if response.status_code == 404:
-        return True
-    return response.status_code == 400 and any(
-        error_id == OFFER_NOT_AVAILABLE for error_id, _ in error_ids(response)
-    )

@@ -1,4 +1,5 @@
-"""One authorised call to an eBay REST API (Inventory, Metadata, Taxonomy), and eBay's error ids.
+"""One authorised call to an eBay REST API (Inventory, Metadata, Taxonomy, Fulfillment), and
+eBay's error ids.
 
 Every call carries the worker's user token; a 401 errorId 1001 renews the token once and sends
 the call once more. ``Content-Language`` goes on the calls whose body is listing content
@@ -22,7 +23,9 @@ MARKETPLACE = Marketplace.EBAY
 INVENTORY_API = "/sell/inventory/v1"
 METADATA_API = "/sell/metadata/v1"
 TAXONOMY_API = "/commerce/taxonomy/v1"
+FULFILLMENT_API = "/sell/fulfillment/v1"
 INVALID_TOKEN = 1001
+OFFER_NOT_AVAILABLE = 25713
 
 
 def error_ids(response: httpx.Response) -> list[tuple[int | None, dict[str, str]]]:
@@ -41,6 +44,16 @@ def error_ids(response: httpx.Response) -> list[tuple[int | None, dict[str, str]
             }
             found.append((error.get("errorId"), params))
     return found
+
+
+def offer_gone(response: httpx.Response) -> bool:
+    """eBay no longer has the offer: 404, or 400 errorId 25713 ("This Offer is not
+    available"), the answers the OAS lists for getOffer, withdrawOffer and deleteOffer."""
+    if response.status_code == 404:
+        return True
+    return response.status_code == 400 and any(
+        error_id == OFFER_NOT_AVAILABLE for error_id, _ in error_ids(response)
+    )
 
 
 class EbayClient:

@@ -11,9 +11,12 @@ import httpx
 
 from activities import USER_AGENT
 from activities.ebay import EbayActivities
+from activities.ebay_sales import EbaySalesActivities
 from activities.etsy import EtsyActivities
+from activities.etsy_sales import EtsySalesActivities
 from activities.request_pacer import RequestPacer, paced_request_hook
 from activities.vinted import VintedActivities
+from activities.vinted_sales import VintedSalesActivities
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 
@@ -67,16 +70,35 @@ async def open_worker_http(
 def marketplace_activities(
     settings: Settings, http: WorkerHttp | httpx.AsyncClient
 ) -> dict[Marketplace, list[Callable[..., Any]]]:
-    """The bound activities of each marketplace, ``publish_to_<m>`` and ``withdraw_from_<m>``
-    (register ``acts[m]`` on ``marketplace_task_queue(m)``). A bare client serves every
-    marketplace (tests)."""
+    """The bound activities of each marketplace (register ``acts[m]`` on
+    ``marketplace_task_queue(m)``): ``publish_to_<m>`` and ``withdraw_from_<m>``, then
+    ``read_orders_<m>`` (eBay, Etsy: Vinted reports sales by webhook) and ``set_quantity_<m>``.
+    The sales activities share the publishing ones' client, token and pacing. A bare client
+    serves every marketplace (tests)."""
     clients = http if isinstance(http, WorkerHttp) else WorkerHttp.shared(http)
     apis = clients.marketplaces
     ebay = EbayActivities(settings, apis[Marketplace.EBAY])
     etsy = EtsyActivities(settings, apis[Marketplace.ETSY])
     vinted = VintedActivities(settings, apis[Marketplace.VINTED])
+    ebay_sales = EbaySalesActivities(ebay.client)
+    etsy_sales = EtsySalesActivities(etsy.client)
+    vinted_sales = VintedSalesActivities(vinted.api)
     return {
-        Marketplace.EBAY: [ebay.publish_to_ebay, ebay.withdraw_from_ebay],
-        Marketplace.ETSY: [etsy.publish_to_etsy, etsy.withdraw_from_etsy],
-        Marketplace.VINTED: [vinted.publish_to_vinted, vinted.withdraw_from_vinted],
+        Marketplace.EBAY: [
+            ebay.publish_to_ebay,
+            ebay.withdraw_from_ebay,
+            ebay_sales.read_orders_ebay,
+            ebay_sales.set_quantity_ebay,
+        ],
+        Marketplace.ETSY: [
+            etsy.publish_to_etsy,
+            etsy.withdraw_from_etsy,
+            etsy_sales.read_orders_etsy,
+            etsy_sales.set_quantity_etsy,
+        ],
+        Marketplace.VINTED: [
+            vinted.publish_to_vinted,
+            vinted.withdraw_from_vinted,
+            vinted_sales.set_quantity_vinted,
+        ],
     }

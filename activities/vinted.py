@@ -57,9 +57,12 @@ POLL_MAX_SECONDS = 1.0
 DEFAULT_POLL_BUDGET_SECONDS = 120.0
 POLL_MARGIN_SECONDS = 2.0
 
-ACTIVE, FAILED = "ACTIVE", "FAILED"
-"""GetItemStatus outcomes. ``ACTIVE``: quick-vint-api ``reconcile.ts``; ``FAILED`` is an
-ASSUMPTION (no source names the failed status); anything else counts as still processing."""
+ACTIVE, FAILED, SOLD = "ACTIVE", "FAILED", "SOLD"
+"""GetItemStatus outcomes. ``ACTIVE``: quick-vint-api ``reconcile.ts``; ``FAILED`` and ``SOLD``
+(a buyer bought it) are ASSUMPTIONS (no source names them); anything else counts as still
+processing."""
+ENDED = (FAILED, SOLD)
+"""Processed, and not listed: nothing to revise or delete."""
 
 
 class VintedActivities:
@@ -96,8 +99,8 @@ class VintedActivities:
     async def withdraw_from_vinted(self, request: WithdrawRequest) -> WithdrawResult:
         """Delete the item ``current`` names; without ``current``, the item whose reference
         this job's create would have used. An item still being processed is waited for
-        (Vinted deletes only processed items); one Vinted no longer knows, or that failed,
-        is nothing to end."""
+        (Vinted deletes only processed items); one Vinted no longer knows, that failed or
+        that sold, is nothing to end."""
         started = time.monotonic()
         if request.current is not None:
             item_id: str | None = request.current.listing_id
@@ -107,7 +110,7 @@ class VintedActivities:
             return WithdrawResult(marketplace=MARKETPLACE, withdrawn=False)
         details = {"item_id": item_id, "step": "withdraw"}
         status = await self._processed(item_id, started, details)
-        if status is None or status.get("status") == FAILED:
+        if status is None or status.get("status") in ENDED:
             sent = last_heartbeat("deleting") == item_id  # an earlier attempt's lost answer
             return WithdrawResult(
                 marketplace=MARKETPLACE, withdrawn=sent, listing_id=item_id if sent else None
@@ -195,8 +198,8 @@ class VintedActivities:
             # Refused: gone, or still processing (a create, or our own update whose answer
             # was lost): once it is processed, sent once more.
             status = await self._processed(item_id, started, details)
-            if status is None or status.get("status") == FAILED:
-                raise _gone(item_id, "unknown to Vinted" if status is None else "failed")
+            if status is None or status.get("status") in ENDED:
+                raise _gone(item_id, _ended(status))
             if last_try:
                 raise marketplace_error(
                     MARKETPLACE,
@@ -205,8 +208,8 @@ class VintedActivities:
                     f"update of item {item_id} not accepted: {_entry_reason(answer)}",
                 )
         status = await self._processed(item_id, started, details)
-        if status is None or status.get("status") == FAILED:
-            raise _gone(item_id, "unknown to Vinted" if status is None else "failed")
+        if status is None or status.get("status") in ENDED:
+            raise _gone(item_id, _ended(status))
         if status.get("errors"):
             # ASSUMPTION: a refused update leaves the item live as it was, and its status
             # names why (the UPDATE_ITEM_FAILURE reasons).
@@ -221,13 +224,13 @@ class VintedActivities:
     async def _processed(
         self, item_id: str, started: float, details: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """GetItemStatus until the item is processed (ACTIVE or FAILED); None when Vinted
+        """GetItemStatus until the item is processed (ACTIVE, FAILED, SOLD); None when Vinted
         does not know it (404). At the end of this attempt's budget, a retryable error."""
         deadline = started + self._poll_budget()
         delay = POLL_FIRST_SECONDS
         while True:
             status = await self.api.item_status_if_any(item_id)
-            if status is None or status.get("status") in (ACTIVE, FAILED):
+            if status is None or status.get("status") in (ACTIVE, *ENDED):
                 return status
             if time.monotonic() + delay > deadline:
                 raise marketplace_error(
@@ -290,6 +293,10 @@ def _gone(item_id: str, why: str) -> ApplicationError:
     return marketplace_error(
         MARKETPLACE, "revise", LISTING_GONE, f"item {item_id} is no longer live on Vinted ({why})"
     )
+
+
+def _ended(status: dict[str, Any] | None) -> str:
+    return "unknown to Vinted" if status is None else str(status.get("status")).lower()
 
 
 def _first_entry(response: httpx.Response) -> dict[str, Any]:

@@ -6,28 +6,15 @@ field and limit.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from typing import Any
 
 from activities.vinted_ontology import CONDITION_ATTRIBUTE, ItemIds
 from domain.listing import Listing
 from domain.marketplace_limits import ListingLimits, listing_violations
 from domain.marketplaces import Marketplace
+from domain.vinted_reference import item_reference
 
-REFERENCE_MAX = 64
-"""``item_reference`` length limit (quick-vint-api ``validateItemInput``)."""
-_DIGEST_HEX = 12
-
-
-def item_reference(sku: str, idempotency_key: str) -> str:
-    """``<sku>-<12 hex of sha256(key)>``: at most 64 characters (50 + 1 + 12).
-
-    Derived from the idempotency key (one item per job and marketplace, across retries),
-    with the SKU in front so people and tests can read which product it is.
-    """
-    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:_DIGEST_HEX]
-    return f"{re.sub(r'[^A-Za-z0-9]', '', sku)}-{digest}"[-REFERENCE_MAX:]
+__all__ = ["item_body", "item_reference", "listing_problems", "update_entry"]
 
 
 def listing_problems(listing: Listing, limits: ListingLimits) -> dict[str, str]:

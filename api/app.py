@@ -13,12 +13,23 @@ from api.deps import Services
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
 from api.problems import install_problem_handlers
-from api.routes import admin, batches, codec, health, jobs, listings, mip003, webhooks
+from api.routes import (
+    admin,
+    batches,
+    codec,
+    health,
+    jobs,
+    listings,
+    mip003,
+    vinted_webhooks,
+    webhooks,
+)
 from api.services.batches import BatchService
 from api.services.jobs import JobService
 from api.services.listings import ListingService
 from api.services.payments import Payments
 from api.services.temporal import Executions
+from api.services.vinted_sales import VintedSales
 from config.codec import payload_codec
 from config.settings import Settings, load_settings
 from config.temporal import connect
@@ -42,6 +53,7 @@ def build_services(client: Client, settings: Settings) -> Services:
         batches=BatchService(executions, payments, settings),
         payments=payments,
         listings=ListingService(executions),
+        vinted_sales=VintedSales(executions, settings),
     )
 
 
@@ -86,7 +98,17 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         },
     )
     install_metrics(app)
-    for module in (jobs, webhooks, batches, listings, mip003, admin, health, codec):
+    for module in (
+        jobs,
+        webhooks,
+        vinted_webhooks,
+        batches,
+        listings,
+        mip003,
+        admin,
+        health,
+        codec,
+    ):
         app.include_router(module.router)
     instrument_app(app)  # when OTEL_* turned tracing on (config/tracing.py)
     return app

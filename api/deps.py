@@ -16,6 +16,7 @@ from api.services.batches import BatchService
 from api.services.jobs import JobService
 from api.services.listings import ListingService
 from api.services.payments import Payments
+from api.services.vinted_sales import VintedSales
 from config.codec import EncryptionCodec
 from config.settings import Settings
 
@@ -32,6 +33,7 @@ class Services:
     batches: BatchService
     payments: Payments
     listings: ListingService
+    vinted_sales: VintedSales
 
 
 def get_settings(request: Request) -> Settings:
@@ -59,6 +61,10 @@ def get_listings(services: Annotated[Services, Depends(get_services)]) -> Listin
 
 def get_payments(services: Annotated[Services, Depends(get_services)]) -> Payments:
     return services.payments
+
+
+def get_vinted_sales(services: Annotated[Services, Depends(get_services)]) -> VintedSales:
+    return services.vinted_sales
 
 
 def get_client(services: Annotated[Services, Depends(get_services)]) -> Client:
@@ -133,6 +139,7 @@ Jobs = Annotated[JobService, Depends(get_jobs)]
 Batches = Annotated[BatchService, Depends(get_batches)]
 Listings = Annotated[ListingService, Depends(get_listings)]
 PaymentsDep = Annotated[Payments, Depends(get_payments)]
+VintedSalesDep = Annotated[VintedSales, Depends(get_vinted_sales)]
 TemporalClient = Annotated[Client, Depends(get_client)]
 OptionalClient = Annotated[Client | None, Depends(get_optional_client)]
 Codec = Annotated[EncryptionCodec | None, Depends(get_codec)]

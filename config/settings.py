@@ -162,10 +162,12 @@ class Settings(BaseSettings):
     ebay_client_id: str = "sim-ebay-client"
     ebay_client_secret: SecretStr = SecretStr("sim-ebay-client-secret")
     ebay_refresh_token: SecretStr | None = SecretStr("sim-ebay-refresh-token")
-    # The user token serves the Inventory API (sell.inventory) and the category metadata of
-    # the Taxonomy and Metadata APIs (api_scope): the user's consent must include both.
+    # The user token serves the Inventory API (sell.inventory), the category metadata of the
+    # Taxonomy and Metadata APIs (api_scope) and the orders of the Fulfillment API
+    # (sell.fulfillment, to detect sales): the user's consent must include all three.
     ebay_oauth_scope: str = (
         "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.inventory"
+        " https://api.ebay.com/oauth/api_scope/sell.fulfillment"
     )
     ebay_marketplace_id: str = "EBAY_DE"
     # Unset: the marketplace's locale (domain.marketplace_limits.EBAY_SITES); Belgium and
@@ -215,9 +217,12 @@ class Settings(BaseSettings):
     vinted_default_size_id: int | None = Field(default=1000, ge=1)
     # How long a worker keeps Vinted's ontology before fetching it again (seconds).
     vinted_ontology_ttl: float = Field(default=3600.0, ge=0)
-    # Simulator only: where it sends Vinted's signed item webhooks (CREATE_ITEM_SUCCESS, ...)
-    # and the key it signs them with; unset URL = no webhooks (the real API sends them only
-    # to URLs registered with POST /api/v1/webhooks, which the simulator also serves).
+    # Simulator only: where it sends Vinted's signed webhooks (CREATE_ITEM_SUCCESS, ...,
+    # ITEM_SOLD); unset URL = no webhooks (the real API sends them only to URLs registered
+    # with POST /api/v1/webhooks, which the simulator also serves). The signing key is the one
+    # they are signed with, and the one the gateway's POST /webhooks/vinted verifies: in
+    # production the ``signing_key`` Vinted answered when the webhook was registered (the
+    # default, the simulator's, is refused once VINTED_BASE_URL names the real API).
     vinted_webhook_url: str | None = None
     vinted_webhook_signing_key: SecretStr = SecretStr("sim-vinted-webhook-signing-key")
     marketplace_http_timeout: float = Field(default=10.0, gt=0, le=300)

@@ -10,8 +10,11 @@ from simulator import (
     ebay,
     ebay_oauth,
     etsy,
+    etsy_inventory,
     etsy_oauth,
+    etsy_receipts,
     images,
+    sales,
     vinted,
     vinted_changes,
     vinted_webhooks,
@@ -32,12 +35,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ebay,
         ebay_oauth,
         etsy,
+        etsy_inventory,
+        etsy_receipts,
         etsy_oauth,
         vinted,
         vinted_changes,
         vinted_webhooks,
         images,
         control,
+        sales,
     ):
         app.include_router(module.router)
 

@@ -1,6 +1,6 @@
 """Simulated eBay Sell Inventory API: inventory item; offer create, get, update, delete,
-publish, withdraw; get offers by SKU. And the router of every simulated eBay API (Inventory,
-Metadata, Taxonomy).
+publish, withdraw; get offers by SKU; bulk price and quantity. And the router of every
+simulated eBay API (Inventory, Metadata, Taxonomy, Fulfillment).
 
 Publishing, and revising a published offer, check what eBay checks at publish time
 (``simulator.ebay_checks``). An unknown offer is 400 errorId 25713 wherever the OAS lists it
@@ -10,13 +10,14 @@ Publishing, and revising a published offer, check what eBay checks at publish ti
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain.marketplace_limits import EBAY_SITES
 from domain.marketplaces import Marketplace
-from simulator import ebay_metadata, ebay_taxonomy
+from simulator import ebay_metadata, ebay_orders, ebay_taxonomy
 from simulator.ebay_access import INVENTORY_SCOPES
 from simulator.ebay_checks import SKU, content_language, listing_problems, publish_problem
 from simulator.errors import ebay_error
@@ -204,6 +205,70 @@ async def get_offers(request: Request) -> Response:
     return JSONResponse({"total": len(offers), "size": len(offers), "limit": 25, "offers": offers})
 
 
+@inventory.post("/bulk_update_price_quantity")
+@surface.operation("bulk_update_price_quantity")
+async def bulk_update_price_quantity(request: Request) -> Response:
+    """bulkUpdatePriceQuantity: per SKU (at most 25 requests), the item's ship-to-home quantity
+    and each offer's ``availableQuantity`` / price. A published offer's live listing is revised
+    at once (an ``OUT_OF_STOCK`` one given stock is buyable again). 200 when every entry
+    succeeded, else 207 with the failed entries' errors (OAS)."""
+    sim = sim_state(request)
+    body = await read_json(request)
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not 1 <= len(requests) <= 25:
+        return ebay_error(400, 25709, "Invalid value for requests.")
+    responses = [answer for entry in requests for answer in _price_quantity(sim, entry)]
+    status = 200 if all(r["statusCode"] == 200 for r in responses) else 207
+    return JSONResponse({"responses": responses}, status_code=status)
+
+
+def _price_quantity(sim: SimState, entry: Any) -> list[dict[str, Any]]:
+    """Apply one ``PriceQuantity``; one ``PriceQuantityResponse`` per offer (or per SKU)."""
+    sku = entry.get("sku") if isinstance(entry, dict) else None
+    if not isinstance(sku, str) or sku not in sim.ebay_inventory:
+        return [_failed(sku, None, 25702, f"{sku} could not be found or is not available.")]
+    ship = entry.get("shipToLocationAvailability")
+    quantity = ship.get("quantity") if isinstance(ship, dict) else None
+    if ship is not None and not (isinstance(quantity, int) and quantity >= 0):
+        return [_failed(sku, None, 25709, "Invalid value for shipToLocationAvailability.")]
+    offers = entry.get("offers") or []
+    answers: list[dict[str, Any]] = []
+    for entry_offer in offers if isinstance(offers, list) else [None]:
+        change: dict[str, Any] = entry_offer if isinstance(entry_offer, dict) else {}
+        offer_id = change.get("offerId")
+        offer = sim.ebay_offers.get(str(offer_id))
+        available = change.get("availableQuantity")
+        if offer is None:
+            answers.append(
+                _failed(sku, offer_id, 25713, f"This Offer is not available : {offer_id}.")
+            )
+        elif offer.sku != sku:
+            answers.append(_failed(sku, offer_id, 25002, "The offer belongs to another SKU."))
+        elif available is not None and not (isinstance(available, int) and available >= 0):
+            answers.append(_failed(sku, offer_id, 25709, "Invalid value for availableQuantity."))
+        else:
+            if available is not None:
+                offer.body["availableQuantity"] = available
+            if isinstance(change.get("price"), dict):
+                offer.body.setdefault("pricingSummary", {})["price"] = change["price"]
+            answers.append({"sku": sku, "offerId": offer.offer_id, "statusCode": 200})
+    if quantity is not None and not any(a["statusCode"] != 200 for a in answers):
+        sim.ebay_inventory[sku].setdefault("availability", {})["shipToLocationAvailability"] = {
+            "quantity": quantity
+        }
+    return answers or [{"sku": sku, "statusCode": 200}]
+
+
+def _failed(sku: Any, offer_id: Any, error_id: int, message: str) -> dict[str, Any]:
+    answer: dict[str, Any] = {"sku": str(sku), "statusCode": 400}
+    if offer_id is not None:
+        answer["offerId"] = str(offer_id)
+    error = {"errorId": error_id, "domain": "API_INVENTORY", "category": "REQUEST"}
+    answer["errors"] = [{**error, "message": message}]
+    return answer
+
+
 router.include_router(inventory)
 router.include_router(ebay_metadata.router)
 router.include_router(ebay_taxonomy.router)
+router.include_router(ebay_orders.router)

@@ -32,13 +32,16 @@ from simulator.errors import ebay_error
 
 API_SCOPE = "https://api.ebay.com/oauth/api_scope"
 SELL_INVENTORY = "https://api.ebay.com/oauth/api_scope/sell.inventory"
-CONSENTED_SCOPES = frozenset({API_SCOPE, SELL_INVENTORY})
+SELL_FULFILLMENT = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
+SELL_FULFILLMENT_READONLY = "https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly"
+CONSENTED_SCOPES = frozenset({API_SCOPE, SELL_INVENTORY, SELL_FULFILLMENT})
 """What the simulated seller consented to: the scopes of the configured token, and the most a
 refreshed token can ask for."""
 
 INVENTORY_SCOPES = (SELL_INVENTORY,)
 METADATA_SCOPES = (API_SCOPE, SELL_INVENTORY)
 TAXONOMY_SCOPES = (API_SCOPE,)
+FULFILLMENT_SCOPES = (SELL_FULFILLMENT, SELL_FULFILLMENT_READONLY)
 """The OAS ``security`` scopes of each API's operations we serve."""
 
 INVALID_TOKEN = "Invalid access token. Check the value of the Authorization HTTP request header."

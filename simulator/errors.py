@@ -10,6 +10,15 @@ from domain.marketplaces import Marketplace
 from simulator.faults import FaultMode, FaultRule
 
 
+class SaleRefused(Exception):
+    """A simulated purchase (``POST /__sim/sales``) that cannot happen: ``status`` and why."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
 def ebay_error(
     status: int,
     error_id: int,

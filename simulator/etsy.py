@@ -1,4 +1,5 @@
-"""Simulated Etsy Open API v3: draft listings, images, inventory, updates, shop listings.
+"""Simulated Etsy Open API v3: draft listings, images, updates, shop listings (inventory:
+``simulator.etsy_inventory``; receipts: ``simulator.etsy_receipts``).
 
 What it refuses, and the bodies it answers with, are in ``simulator/etsy_rules.py`` (sources
 cited there). Responses follow the Etsy Open API v3 document (OAS 2025-02).
@@ -11,7 +12,6 @@ import time
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any, cast
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
@@ -21,8 +21,8 @@ from domain.marketplaces import Marketplace
 from simulator import etsy_rules as rules
 from simulator.errors import etsy_error
 from simulator.etsy_oauth import access_token_problem
-from simulator.etsy_views import IMAGE_HOST, image_view, inventory_view, listing_view
-from simulator.pipeline import MarketplaceSurface, read_json, sim_state
+from simulator.etsy_views import IMAGE_HOST, image_view, listing_view
+from simulator.pipeline import MarketplaceSurface, sim_state
 from simulator.state import EtsyListing, SimState
 
 PREFIX = "/etsy/v3/application"
@@ -201,43 +201,6 @@ async def delete_listing_image(
     for rank, each in enumerate(listing.images, start=1):
         each["rank"] = rank
     return Response(status_code=204)
-
-
-def _products_problem(products: Any) -> Response | None:
-    if not isinstance(products, list) or not products:
-        return etsy_error(400, "products must be a non-empty array")
-    for product in products:
-        offerings = product.get("offerings") if isinstance(product, dict) else None
-        if not isinstance(offerings, list) or not offerings:
-            return etsy_error(400, "each product needs a non-empty offerings array")
-        for offering in offerings:
-            if not isinstance(offering, dict) or not {"price", "quantity", "is_enabled"} <= set(
-                offering
-            ):
-                return etsy_error(400, "each offering needs price, quantity and is_enabled")
-            if problem := rules.price_problem(offering["price"]):
-                return problem
-    return None
-
-
-@router.put("/listings/{listing_id}/inventory")
-@surface.operation("update_inventory")
-async def update_listing_inventory(request: Request, listing_id: int) -> Response:
-    """updateListingInventory (JSON): replaces the products; SKUs live here. The listing's
-    quantity becomes the sum of enabled offerings, its price the lowest (OAS ShopListing)."""
-    listing = _listing(request, listing_id)
-    if listing is None:
-        return etsy_error(404, f"Listing {listing_id} not found")
-    body = await read_json(request)
-    products = body.get("products") if isinstance(body, dict) else None
-    if problem := _products_problem(products):
-        return problem
-    listing.products = cast(list[dict[str, Any]], products)
-    offerings = [o for p in listing.products for o in p["offerings"] if o["is_enabled"]]
-    if offerings:
-        listing.fields["quantity"] = str(sum(int(o["quantity"]) for o in offerings))
-        listing.fields["price"] = str(min(float(o["price"]) for o in offerings))
-    return JSONResponse(inventory_view(listing))
 
 
 @router.patch("/shops/{shop_id}/listings/{listing_id}")

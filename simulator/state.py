@@ -31,16 +31,41 @@ class EbayOffer:
     listing_id: str | None = None
     ended_listing_id: str | None = None
     """The listing a withdrawOffer ended (the offer is unpublished again, kept)."""
+    sold_quantity: int = 0
+    """Units buyers bought from its listing (``POST /__sim/sales``; OAS ``soldQuantity``)."""
 
     @property
     def published(self) -> bool:
         return self.status == "PUBLISHED" and self.listing_id is not None
 
+    @property
+    def out_of_stock(self) -> bool:
+        """A published offer whose ``availableQuantity`` reached 0: eBay keeps a GTC listing
+        as ``OUT_OF_STOCK`` (hidden, not buyable) until a revise gives it stock again."""
+        return self.published and self.body.get("availableQuantity") == 0
+
+    @property
+    def buyable(self) -> bool:
+        return self.published and not self.out_of_stock
+
+    @property
+    def listing_status(self) -> str | None:
+        """``ListingStatusEnum`` of its listing: ACTIVE, OUT_OF_STOCK, ENDED (withdrawn)."""
+        if self.published:
+            return "OUT_OF_STOCK" if self.out_of_stock else "ACTIVE"
+        return "ENDED" if self.ended_listing_id is not None else None
+
     def view(self) -> dict[str, Any]:
         """The offer as ``GET /offer`` shows it (the real ``EbayOfferDetailsWithAll`` subset).
         The ``listing`` container comes with published offers only (OAS ``ListingDetails``)."""
         listing = (
-            {"listingId": self.listing_id, "listingStatus": "ACTIVE"} if self.published else None
+            {
+                "listingId": self.listing_id,
+                "listingStatus": self.listing_status,
+                "soldQuantity": self.sold_quantity,
+            }
+            if self.published
+            else None
         )
         return {
             **self.body,
@@ -94,6 +119,10 @@ class SimState:
         self.ebay_offers: dict[str, EbayOffer] = {}
         self.etsy_listings: dict[int, EtsyListing] = {}
         self.vinted = VintedState.fresh(self.settings)
+        # Sales (POST /__sim/sales), where each API reports them: eBay Fulfillment orders,
+        # Etsy shop receipts (as their APIs show them); Vinted sends ITEM_SOLD webhooks.
+        self.ebay_orders: list[dict[str, Any]] = []
+        self.etsy_receipts: list[dict[str, Any]] = []
         self.faults.clear()
         self.latency_ms = 0
         self.config = SimConfig()
@@ -178,14 +207,15 @@ class SimState:
             "offerId": offer.offer_id,
             "listingId": offer.listing_id or offer.ended_listing_id,
             "status": "PUBLISHED" if offer.published else "UNPUBLISHED",
-            "listingStatus": "ACTIVE" if offer.published else ("ENDED" if ended else None),
-            "live": offer.published,
+            "listingStatus": offer.listing_status,
+            "live": offer.buyable,
             "draft": not offer.published and not ended,
             "marketplaceId": offer.marketplace_id,
             "format": offer.format,
             "title": (item.get("product") or {}).get("title"),
             "price": money_text(price.get("value")),
             "quantity": offer.body.get("availableQuantity"),
+            "sold": offer.sold_quantity,
         }
 
 

@@ -55,10 +55,11 @@ API_STATUS = {
     "updating": "IN_PROGRESS",
     "active": "ACTIVE",
     "failed": "FAILED",
+    "sold": "SOLD",
 }
 """ASSUMPTION: item statuses. ``ACTIVE``: quick-vint-api ``reconcile.ts``; ``IN_PROGRESS``:
-platform-mcp ``vinted_pro.json`` (an item "still IN_PROGRESS"); ``FAILED`` is ours. An item
-whose update is being processed is IN_PROGRESS too (ours)."""
+platform-mcp ``vinted_pro.json`` (an item "still IN_PROGRESS"); ``FAILED`` and ``SOLD`` are
+ours. An item whose update is being processed is IN_PROGRESS too (ours)."""
 
 CURRENCIES = frozenset(VINTED_CURRENCIES)
 TEXT_LIMITS = {
@@ -186,7 +187,7 @@ async def create_items(request: Request) -> Response:
     except InvalidOperation:
         return vinted_error(400, "validation_error", "price: must be a number")
     now = time.monotonic()
-    used = sum(1 for i in sim.vinted.live_items() if i.status(now) != "failed")
+    used = sum(1 for i in sim.vinted.live_items() if i.status(now) not in ("failed", "sold"))
     if used + len(items) > sim.config.vinted_slots:
         free = max(0, sim.config.vinted_slots - used)
         return vinted_error(

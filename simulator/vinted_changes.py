@@ -55,6 +55,8 @@ def _not_updatable(item: VintedItem | None, now: float) -> tuple[str, str] | Non
         return "item_in_progress", "the item is still being processed"
     if status == "failed":
         return "item_failed", "the item failed and is not listed"
+    if status == "sold":
+        return "item_sold", "the item is sold"
     return None
 
 
@@ -99,8 +101,8 @@ async def update_items(request: Request) -> Response:
 @router.delete("/items")
 @surface.operation("delete_items")
 async def delete_items(request: Request) -> Response:
-    """DeleteItems: 202, per id ``accepted``; an item still IN_PROGRESS is refused, an id
-    Vinted does not know is accepted and nothing happens."""
+    """DeleteItems: 202, per id ``accepted``; an item still IN_PROGRESS (or sold) is refused,
+    an id Vinted does not know is accepted and nothing happens."""
     sim = sim_state(request)
     body = await read_json(request)
     item_ids = body.get("item_ids") if isinstance(body, dict) else None
@@ -120,6 +122,10 @@ async def delete_items(request: Request) -> Response:
             results.append(
                 _refused(item_id, "item_in_progress", "the item is still being processed")
             )
+            continue
+        if item is not None and item.status(now) == "sold":
+            # ASSUMPTION: a sold item has an order: it cannot be deleted.
+            results.append(_refused(item_id, "item_sold", "the item is sold"))
             continue
         if item is not None and not item.deleted:
             item.deleted = True

@@ -16,8 +16,9 @@ ITEM_EVENT_TYPES = (
     "UPDATE_ITEM_SUCCESS",
     "UPDATE_ITEM_FAILURE",
     "DELETE_ITEM_SUCCESS",
+    "ITEM_SOLD",
 )
-"""The webhook events the simulator sends (no sale routes yet)."""
+"""The webhook events the simulator sends (``ITEM_SOLD``: ``POST /__sim/sales``)."""
 
 WEBHOOK_EVENT_TYPES = frozenset(
     {
@@ -74,13 +75,17 @@ class VintedItem:
     update_failure: str | None = None
     """Why the last processed update was refused (the item kept its content), or None."""
     deleted: bool = False
+    order_id: int | None = None
+    """The order a buyer bought it in (``POST /__sim/sales``): the item is sold."""
 
     def status(self, now: float) -> str:
-        """``pending`` (being created), ``updating``, ``active``, ``failed`` or ``deleted``
-        (the control view's words)."""
+        """``pending`` (being created), ``updating``, ``active``, ``failed``, ``sold`` or
+        ``deleted`` (the control view's words)."""
         self._settle(now)
         if self.deleted:
             return "deleted"
+        if self.order_id is not None:
+            return "sold"
         if now < self.ready_at:
             return "pending"
         if self.failure:

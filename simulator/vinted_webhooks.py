@@ -8,11 +8,13 @@ Sources (README "Vinted assumptions"):
 - Signature ``X-Vpi-Webhook-Hmac-Sha256: t=<unix>,v1=<hex HMAC-SHA256(webhook signing key,
   "<t>.<raw body>")>``: ``verify_webhook`` in claude-ebay-prompts-etc and
   ``verifyVintedWebhook`` in samicodesit/quick-vint-api ``signing.ts`` (both with a 300 s
-  replay window).
+  replay window); one definition with the gateway's check, ``domain.vinted_webhook``.
 - Envelope ``{"webhook_id", "event_type", "event_data"}``: quick-vint-api ``webhooks.ts``
   (and its contract test against api.yml v0.360.0). ASSUMED: ``event_data`` of the
   ``CREATE_ITEM_*`` events carries ``item_id``, ``item_reference`` and, on failure,
   ``errors``; marketplaces.md (3p) says event data carries the seller reference.
+- ``ITEM_SOLD`` (rfair ``WEBHOOK_EVENTS``) when a buyer buys an item (``POST /__sim/sales``),
+  at once; ASSUMED: its ``event_data`` adds the ``order_id`` (``domain.vinted_webhook``).
 
 Off by default: events go only to webhooks registered through the API or named by
 ``VINTED_WEBHOOK_URL`` (signed with ``VINTED_WEBHOOK_SIGNING_KEY``).
@@ -21,8 +23,6 @@ Off by default: events go only to webhooks registered through the API or named b
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -34,24 +34,19 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain.timestamps import format_utc
+from domain.vinted_webhook import ITEM_SOLD, SIGNATURE_HEADER, sale_event_data, webhook_signature
 from simulator.errors import vinted_error
 from simulator.pipeline import read_json, sim_state
 from simulator.state import SimState
 from simulator.vinted_auth import PREFIX, surface
 from simulator.vinted_state import WEBHOOK_EVENT_TYPES, VintedItem, VintedWebhook
 
-SIGNATURE_HEADER = "X-Vpi-Webhook-Hmac-Sha256"
+__all__ = ["SIGNATURE_HEADER", "router", "schedule_item_events", "schedule_sale_event"]
+
 DELIVERY_TIMEOUT_SECONDS = 5.0
 
 router = APIRouter()
 _pending: set[asyncio.Task[None]] = set()
-
-
-def webhook_signature(signing_key: str, body: bytes, now: float) -> str:
-    """``t=<unix>,v1=<hex HMAC-SHA256(signing_key, "<t>." + body)>``."""
-    t = str(int(now))
-    v1 = hmac.new(signing_key.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={v1}"
 
 
 def item_event(
@@ -66,6 +61,8 @@ def item_event(
         event_type = "CREATE_ITEM_FAILURE" if item.failure else "CREATE_ITEM_SUCCESS"
         failure = item.failure
     data: dict[str, Any] = {"item_id": item.item_id, "item_reference": item.reference}
+    if event_type == ITEM_SOLD and item.order_id is not None:
+        data = sale_event_data(item.item_id, item.reference, item.order_id)
     if failure:
         data["errors"] = [{"code": "item_rejected", "message": failure}]
     return event_type, {
@@ -91,6 +88,11 @@ def schedule_item_events(
     task = asyncio.create_task(_deliver_later(sim, item, delay_seconds, event_type, failure))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
+
+
+def schedule_sale_event(sim: SimState, item: VintedItem) -> None:
+    """Send ``ITEM_SOLD`` for a sold ``item`` now, to every webhook subscribed to it."""
+    schedule_item_events(sim, item, 0, ITEM_SOLD)
 
 
 async def _deliver_later(

@@ -33,6 +33,7 @@ from config.settings import Settings
 from domain.canonical import MAX_JSON_DEPTH, json_depth
 from domain.marketplaces import JOB_TASK_QUEUE
 from domain.signatures import sign_hmac, webhook_signed_content
+from domain.vinted_webhook import ITEM_SOLD, SIGNATURE_HEADER, webhook_signature
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT, assert_problem, check_problem_shape
 from tests.factories import start_job_body
@@ -47,6 +48,7 @@ ROUTES_AT_LEAST = {
     "/start_job",
     "/provide_input",
     "/webhooks/payments",
+    "/webhooks/vinted",
     "/batches",
     "/batches/{batch_id}/provide_input",
     "/batches/{batch_id}/cancel",
@@ -68,6 +70,15 @@ def base_bodies(job_id: str, batch_id: str) -> dict[str, Any]:
             "type": "payment.confirmed",
             "timestamp": "2026-11-21T10:00:00Z",
             "data": {"job_id": job_id, "payment_id": "pay_123"},
+        },
+        "/webhooks/vinted": {
+            "webhook_id": "5f0c2e8a-51f0-4e9d-b55f-1f4f1f9a1002",
+            "event_type": ITEM_SOLD,
+            "event_data": {
+                "item_id": "0b8f6c1e-7d2a-4f7e-9a51-2c3d4e5f6a7b",
+                "item_reference": "NOLISTING1-3f9a1c2b4d5e",
+                "order_id": 9100000001,
+            },
         },
         "/batches": {"jobs": [start_job_body()]},
         "/batches/{batch_id}/provide_input": {
@@ -165,6 +176,7 @@ class Route:
     path: str
     base: Any  # a valid body; None when the route takes none
     signs_raw_body: bool  # Standard Webhooks: the signature covers the raw bytes
+    signs_vinted: bool = False  # Vinted's webhook signature, over the raw bytes too
     body_required: bool = False
 
 
@@ -230,6 +242,7 @@ def routes(client: httpx.Client) -> list[Route]:
                 path,
                 bodies.get(template),
                 signs_raw_body="webhook-signature" in header_names,
+                signs_vinted=SIGNATURE_HEADER.lower() in header_names,
                 body_required=bool(post.get("requestBody", {}).get("required")),
             )
         )
@@ -263,6 +276,9 @@ def headers_for(route: Route, raw: bytes, keys: Keys, content_type: str | None) 
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     if content_type is not None:
         headers["Content-Type"] = content_type
+    if route.signs_vinted:  # the served gateway's key: the simulator's default
+        key = Settings().vinted_webhook_signing_key.get_secret_value()
+        headers[SIGNATURE_HEADER] = webhook_signature(key, raw, time.time())
     if route.signs_raw_body:
         webhook_id, timestamp = f"msg_{uuid.uuid4().hex}", str(int(time.time()))
         content = webhook_signed_content(webhook_id, timestamp, raw)
@@ -419,6 +435,8 @@ def request_head(route: Route, extra: list[str]) -> bytes:
         f"Authorization: Bearer {ADMIN_TOKEN}",
         *extra,
     ]
+    if route.signs_vinted:  # a well-formed header, so the body is read (then 403)
+        lines.append(f"{SIGNATURE_HEADER}: t={int(time.time())},v1={'0' * 64}")
     if route.signs_raw_body:  # well-formed headers, so the body is read (then 403)
         lines += [
             f"webhook-id: msg_{uuid.uuid4().hex}",

@@ -251,9 +251,9 @@ async def test_bad_latency_body_is_422(http: httpx.AsyncClient, sim: SimulatorCo
         (
             {"marketplace": "ebay", "mode": "error", "operation": "getListingFees"},
             "operation 'getListingFees' is not simulated for ebay; served: "
-            "createOffer, createOrReplaceInventoryItem, deleteOffer, getDefaultCategoryTreeId, "
-            "getItemAspectsForCategory, getItemConditionPolicies, getOffer, getOffers, "
-            "publishOffer, updateOffer, withdrawOffer",
+            "bulkUpdatePriceQuantity, createOffer, createOrReplaceInventoryItem, deleteOffer, "
+            "getDefaultCategoryTreeId, getItemAspectsForCategory, getItemConditionPolicies, "
+            "getOffer, getOffers, getOrders, publishOffer, updateOffer, withdrawOffer",
         ),
     ],
 )

@@ -169,6 +169,7 @@ async def test_full_flow_publishes_one_listing(
         "title": listing.title,
         "price": listing.price.amount,
         "quantity": listing.quantity,
+        "sold": 0,
     }
 
 

@@ -132,6 +132,13 @@ class SimulatorControl:
         result: dict[str, Any] = await self._call("POST", "/config", options)
         return result
 
+    async def sell(self, marketplace: str, sku: str, quantity: int = 1) -> str:
+        """A buyer purchases ``quantity`` of the SKU's live listing there (``POST
+        /__sim/sales``); the order id."""
+        body = {"marketplace": marketplace, "sku": sku, "quantity": quantity}
+        result: dict[str, Any] = await self._call("POST", "/sales", body)
+        return str(result["order_id"])
+
     async def listings(self) -> dict[str, list[dict[str, Any]]]:
         result: dict[str, list[dict[str, Any]]] = await self._call("GET", "/listings")
         return result
