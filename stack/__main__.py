@@ -80,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
 
     child_env = {
         **with_marketplace_defaults(environ, addresses.simulator_url),
+        # The simulator sends Vinted's signed sale webhooks to the gateway (issue 14).
+        **(
+            {}
+            if environ.get("VINTED_WEBHOOK_URL")
+            else {"VINTED_WEBHOOK_URL": f"{addresses.api_url}/webhooks/vinted"}
+        ),
         **addresses.child_environment(),
         **{secret.variable: secret.value for secret in local_secrets},
         # Children's output goes through a pipe; unbuffered, it shows up as it happens.

@@ -20,6 +20,7 @@ EXAMPLE_LISTING = {
     "condition": "good",
     "images": ["https://example.com/a.jpg"],
 }
+EXAMPLE_SALE = {"marketplace": "ebay", "sku": "SKU12345", "quantity": 1}
 EXAMPLE_PAYMENT = {"payment_id": "pay_123", "amount": "45.00", "currency": "EUR"}
 WORKER_METRICS_PORT = 9464
 """Where `make run`'s worker serves its Prometheus metrics unless METRICS_PORT is set."""
@@ -64,6 +65,13 @@ def example_commands(
         f'HOOK=$({sign} --webhook --url {api_url} --job-id "$JOB2" --data "$DATA")',
         'eval "$HOOK"',
         f"{show} {api_url}/status/$JOB2",
+        "# Sell SKU12345 on eBay in the simulator; within SALES_SYNC_INTERVAL (5 s) it comes"
+        " down on Etsy and Vinted:",
+        f"{show} -X POST {simulator_url}/__sim/sales {json_header} \\",
+        f"  -d {shlex.quote(json.dumps(EXAMPLE_SALE))}",
+        "sleep 6",
+        f"{shlex.quote(str(Path(python).with_name('marketplace-jobs')))} --api {api_url} "
+        "listing SKU12345",
         "# Cancel a job (admin), then look at the metrics:",
         f"JOB3=$(curl -s -X POST {api_url}/start_job {json_header} \\",
         f"  -d {shlex.quote(_with_sku(start_body, 'SKU12347'))} | {py} -c {read_job_id})",
