@@ -66,7 +66,9 @@ class EbaySalesActivities:
             for order in orders:
                 lines += order_lines(order)
             offset = next_offset(offset, len(orders), int(page.get("total") or 0))
-        activity.logger.info("ebay orders since %s: %d lines", window.since, len(lines))
+        # Every SALES_SYNC_INTERVAL: an empty read is DEBUG, lines found are INFO.
+        log = activity.logger.info if lines else activity.logger.debug
+        log("ebay orders since %s: %d lines", window.since, len(lines))
         return orders_page(lines, window)
 
     @activity.defn(name=set_quantity_activity_name(MARKETPLACE))

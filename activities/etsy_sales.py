@@ -69,7 +69,9 @@ class EtsySalesActivities:
             for receipt in receipts:
                 lines += receipt_lines(receipt)
             offset = next_offset(offset, len(receipts), int(page.get("count") or 0))
-        activity.logger.info("etsy receipts since %s: %d lines", window.since, len(lines))
+        # Every SALES_SYNC_INTERVAL: an empty read is DEBUG, lines found are INFO.
+        log = activity.logger.info if lines else activity.logger.debug
+        log("etsy receipts since %s: %d lines", window.since, len(lines))
         return orders_page(lines, window)
 
     @activity.defn(name=set_quantity_activity_name(MARKETPLACE))
