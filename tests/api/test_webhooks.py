@@ -92,10 +92,12 @@ async def test_another_confirmation_for_a_paid_job_is_409(api: httpx.AsyncClient
     assert_problem(await _deliver(api, keys, job["job_id"]), 409)
 
 
-@pytest.mark.parametrize("skew", [-301, 301])
+@pytest.mark.parametrize("skew", [-360, 360])
 async def test_timestamps_outside_five_minutes_are_rejected(
     api: httpx.AsyncClient, keys: Keys, skew: int
 ):
+    """A minute beyond the 300 s tolerance: 301 failed once on a busy machine (the whole
+    second int() drops plus the request's own time ate the 1 s margin)."""
     job = await create_job(api)
     response = await _deliver(api, keys, job["job_id"], timestamp=int(time.time()) + skew)
     body = assert_problem(response, 400)
