@@ -66,10 +66,7 @@ class EbaySalesActivities:
             for order in orders:
                 lines += order_lines(order)
             offset = next_offset(offset, len(orders), int(page.get("total") or 0))
-        # Every SALES_SYNC_INTERVAL: an empty read is DEBUG, lines found are INFO.
-        log = activity.logger.info if lines else activity.logger.debug
-        log("ebay orders since %s: %d lines", window.since, len(lines))
-        return orders_page(lines, window)
+        return orders_page(lines, window, "ebay orders")
 
     @activity.defn(name=set_quantity_activity_name(MARKETPLACE))
     async def set_quantity_ebay(self, request: SetQuantityRequest) -> SetQuantityResult:

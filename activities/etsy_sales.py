@@ -69,10 +69,7 @@ class EtsySalesActivities:
             for receipt in receipts:
                 lines += receipt_lines(receipt)
             offset = next_offset(offset, len(receipts), int(page.get("count") or 0))
-        # Every SALES_SYNC_INTERVAL: an empty read is DEBUG, lines found are INFO.
-        log = activity.logger.info if lines else activity.logger.debug
-        log("etsy receipts since %s: %d lines", window.since, len(lines))
-        return orders_page(lines, window)
+        return orders_page(lines, window, "etsy receipts")
 
     @activity.defn(name=set_quantity_activity_name(MARKETPLACE))
     async def set_quantity_etsy(self, request: SetQuantityRequest) -> SetQuantityResult:

@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from temporalio import activity
+
 from activities.http_errors import MARKETPLACE_VALIDATION_ERROR, marketplace_error
 from domain.marketplaces import Marketplace
 from domain.sales import OrderLine, OrdersPage, ReadOrdersRequest
@@ -83,9 +85,13 @@ def next_offset(offset: int, page_length: int, total: int) -> int | None:
     return max(offset + 1, end - PAGE_OVERLAP)
 
 
-def orders_page(lines: list[OrderLine], window: ReadWindow) -> OrdersPage:
-    """What a read returns: its lines, each key once (pages overlap), and the next cursor."""
+def orders_page(lines: list[OrderLine], window: ReadWindow, what: str) -> OrdersPage:
+    """What a read returns: its lines, each key once (pages overlap), and the next cursor.
+    Logged as ``<what> since <time>: N lines``: INFO when it found lines, DEBUG when empty
+    (a read runs every SALES_SYNC_INTERVAL)."""
     unique: dict[str, OrderLine] = {}
     for line in lines:
         unique.setdefault(line.key, line)
+    log = activity.logger.info if unique else activity.logger.debug
+    log("%s since %s: %d lines", what, window.since, len(unique))
     return OrdersPage(lines=list(unique.values()), next_cursor=window.next_cursor)

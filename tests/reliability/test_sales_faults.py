@@ -16,6 +16,7 @@ import pytest
 from tests.factories import start_job_body
 from tests.integration.processes import running_stack, wait_until
 from tests.reliability.jobs import pay, wait_for_statuses
+from tests.support.simulator import sku_of
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
 MARKETPLACES = ("ebay", "etsy", "vinted")
@@ -36,12 +37,7 @@ def _live(simulator_url: str, sku: str) -> list[str]:
     live = []
     for marketplace in MARKETPLACES:
         for entry in listings[marketplace]:
-            owner = (
-                str(entry.get("reference", "")).split("-", 1)[0]
-                if marketplace == "vinted"
-                else (entry.get("sku") or (entry.get("skus") or [None])[0])
-            )
-            if owner == sku and entry["live"]:
+            if sku_of(marketplace, entry) == sku and entry["live"]:
                 live.append(marketplace)
     return live
 

@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from tests.support.webhook_receiver import serving_posts
 
 CALLBACK_SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
 """The secret tests sign callbacks with (CALLBACK_SIGNING_SECRET of their worker)."""
@@ -71,34 +72,21 @@ def callback_receiver(statuses: Sequence[int] = (200,)) -> Iterator[CallbackRece
     receiver = CallbackReceiver(url="", statuses=list(statuses))
     verifier = Webhook(receiver.secret)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            with receiver.lock:
-                status = receiver.next_status()
-                delivery = Delivery(status, headers, body)
-                try:
-                    delivery.verified = verifier.verify(body, headers)
-                except WebhookVerificationError as err:
-                    delivery.error = str(err)
-                receiver.received.append(delivery)
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def record(path: str, headers: dict[str, str], body: bytes) -> int:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        with receiver.lock:
+            status = receiver.next_status()
+            delivery = Delivery(status, lowered, body)
+            try:
+                delivery.verified = verifier.verify(body, lowered)
+            except WebhookVerificationError as err:
+                delivery.error = str(err)
+            receiver.received.append(delivery)
+        return status
 
-        def log_message(self, format: str, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/jobs?token=t0k3n"
-    thread = threading.Thread(target=server.serve_forever, name="callback-receiver", daemon=True)
-    thread.start()
-    try:
+    with serving_posts(record, "callback-receiver") as base:
+        receiver.url = f"{base}/hooks/jobs?token=t0k3n"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def payload_types(receiver: CallbackReceiver) -> list[str]:

@@ -165,7 +165,7 @@ class SimulatorControl:
         return [
             entry
             for entry in (await self.listings())[marketplace]
-            if _sku_of(marketplace, entry) == sku and entry["live"]
+            if sku_of(marketplace, entry) == sku and entry["live"]
         ]
 
     async def drafts(self, marketplace: str) -> list[dict[str, Any]]:
@@ -174,7 +174,8 @@ class SimulatorControl:
         return [entry for entry in (await self.listings())[marketplace] if entry["draft"]]
 
 
-def _sku_of(marketplace: str, entry: dict[str, Any]) -> str | None:
+def sku_of(marketplace: str, entry: dict[str, Any]) -> str | None:
+    """The SKU of a ``/__sim/listings`` entry (Vinted's from its reference ``<sku>-…``)."""
     if marketplace == "vinted":
         return str(entry.get("reference", "")).split("-", 1)[0]
     if marketplace == "etsy":

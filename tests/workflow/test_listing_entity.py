@@ -4,10 +4,8 @@ listing per SKU across jobs, revise vs create vs unchanged, withdraw on cancel, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,15 +19,6 @@ from tests.workflow.harness import has_status, running_workers, start_job, wait_
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
-
-
-@pytest.fixture
-def time_env(time_env: WorkflowEnvironment) -> Iterator[WorkflowEnvironment]:
-    """No timer matters here, so time does not skip: a job waiting for its entity's signals
-    while the entity's activities run would otherwise be jumped to the test server's 10-year
-    run timeout (and an idle entity with it)."""
-    with time_env.auto_time_skipping_disabled():
-        yield time_env
 
 
 def _signed() -> SignedInput:
@@ -53,12 +42,12 @@ async def _listing(client: Client, sku: str) -> ListingView:
 
 
 async def test_a_second_job_revises_and_a_third_with_the_same_content_changes_nothing(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     stand_ins = StandInMarketplaces()
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
-        first = job_input(now=await time_env.get_current_time())
+        first = job_input(now=await steady_env.get_current_time())
         created = await _run(client, first)
         second = _same_sku(first, title="Revised title")
         revised = await _run(client, second)
@@ -82,12 +71,12 @@ async def test_a_second_job_revises_and_a_third_with_the_same_content_changes_no
 
 
 async def test_two_jobs_at_once_for_a_new_sku_create_once_and_revise_once(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     stand_ins = StandInMarketplaces(behaviours={m: Behaviour(delay=0.2) for m in Marketplace})
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
-        first = job_input(now=await time_env.get_current_time())
+        first = job_input(now=await steady_env.get_current_time())
         second = _same_sku(first, title="The other title")
         views = await asyncio.gather(_run(client, first), _run(client, second))
         listing = await _listing(client, first.listing.sku)
@@ -101,14 +90,14 @@ async def test_two_jobs_at_once_for_a_new_sku_create_once_and_revise_once(
 
 
 async def test_a_job_cancelled_mid_create_withdraws_the_listing_whose_answer_was_lost(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     stand_ins = StandInMarketplaces(
         behaviours={Marketplace.VINTED: Behaviour(create_then_block=True)}
     )
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
-        job = job_input(now=await time_env.get_current_time())
+        job = job_input(now=await steady_env.get_current_time())
         handle = await start_job(client, job)
         await handle.signal(JobWorkflow.provide_input, _signed())
         await wait_for(
@@ -133,12 +122,12 @@ async def test_a_job_cancelled_mid_create_withdraws_the_listing_whose_answer_was
 
 
 async def test_a_cancelled_revise_leaves_the_listing_that_was_live_before(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     stand_ins = StandInMarketplaces()
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
-        first = job_input(now=await time_env.get_current_time(), marketplaces=[Marketplace.EBAY])
+        first = job_input(now=await steady_env.get_current_time(), marketplaces=[Marketplace.EBAY])
         await _run(client, first)
         stand_ins.behaviours[Marketplace.EBAY] = Behaviour(block_until_cancelled=True)
         second = _same_sku(first, title="Never applied")
@@ -160,11 +149,11 @@ async def test_a_cancelled_revise_leaves_the_listing_that_was_live_before(
     assert listing.marketplaces[Marketplace.EBAY].job_id == first.job_id
 
 
-async def test_delist_ends_the_listing_and_is_idempotent(time_env: WorkflowEnvironment):
+async def test_delist_ends_the_listing_and_is_idempotent(steady_env: WorkflowEnvironment):
     stand_ins = StandInMarketplaces()
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
-        job = job_input(now=await time_env.get_current_time())
+        job = job_input(now=await steady_env.get_current_time())
         await _run(client, job)
         entity = client.get_workflow_handle_for(
             ListingWorkflow.run, listing_workflow_id(job.listing.sku)

@@ -5,10 +5,9 @@ ended everywhere at 0, two last-unit sales at once oversold; and the orders read
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
@@ -26,13 +25,6 @@ from workflows.listing import ListingWorkflow
 from workflows.orders_reader import OrdersReaderWorkflow, orders_reader_id
 
 EBAY, ETSY, VINTED = Marketplace.EBAY, Marketplace.ETSY, Marketplace.VINTED
-
-
-@pytest.fixture
-def time_env(time_env: WorkflowEnvironment) -> Iterator[WorkflowEnvironment]:
-    """No timer matters: time does not skip (see test_listing_entity.py)."""
-    with time_env.auto_time_skipping_disabled():
-        yield time_env
 
 
 async def _published(client: Client, quantity: int) -> tuple[JobInput, WorkflowHandle]:
@@ -71,12 +63,12 @@ async def _until(entity: WorkflowHandle, check: Callable[[ListingView], bool]) -
 
 
 async def test_each_sale_lowers_the_others_and_the_last_ends_the_listing_everywhere(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     """Quantity 3, a sale of 1 on eBay and 1 on Etsy: the others show 1; the same order
     reported twice counts once; a last sale ends all."""
     stand_ins = StandInMarketplaces()
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
         job, entity = await _published(client, quantity=3)
         await entity.signal(ListingWorkflow.order, _line(job, EBAY, "e1"))
@@ -102,10 +94,10 @@ async def test_each_sale_lowers_the_others_and_the_last_ends_the_listing_everywh
 
 
 async def test_two_last_unit_sales_at_once_are_both_counted_and_oversold(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     stand_ins = StandInMarketplaces()
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
         job, entity = await _published(client, quantity=1)
         await asyncio.gather(
@@ -120,10 +112,10 @@ async def test_two_last_unit_sales_at_once_are_both_counted_and_oversold(
 
 
 async def test_a_listing_the_other_marketplace_already_ended_is_not_ended_again(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     stand_ins = StandInMarketplaces(sold_out_on={ETSY})
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
         job, entity = await _published(client, quantity=2)
         await entity.signal(ListingWorkflow.order, _line(job, EBAY, "e1"))
@@ -134,10 +126,10 @@ async def test_a_listing_the_other_marketplace_already_ended_is_not_ended_again(
 
 
 async def test_the_orders_reader_signals_each_line_to_its_entity_and_keeps_its_cursor(
-    time_env: WorkflowEnvironment,
+    steady_env: WorkflowEnvironment,
 ):
     stand_ins = StandInMarketplaces()
-    client = time_env.client
+    client = steady_env.client
     async with running_workers(client, stand_ins):
         job, entity = await _published(client, quantity=2)
         line = _line(job, EBAY, "e9")
