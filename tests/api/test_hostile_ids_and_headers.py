@@ -155,3 +155,22 @@ async def test_malformed_headers_never_get_a_5xx(
             assert response.status_code == 400, response.text
         if name == "authorization" and path.startswith(("/admin", "/jobs/")):
             assert response.status_code == 403, response.text
+
+
+async def test_any_sku_on_the_listing_routes_is_404_or_422_and_changes_nothing(
+    api: httpx.AsyncClient,
+):
+    """Issue 13's routes (GET /listings/{sku}, /events, POST /delist): a live job's or batch's
+    id, ids that cannot be SKUs (non-ASCII digits, emoji, dots, 51 characters) and a SKU no
+    job reached: 404 (422 where FastAPI bounds the path), never 5xx; the job is untouched."""
+    job = await create_job(api)
+    batch = (await api.post("/batches", json={"jobs": [start_job_body()]})).json()["batch_id"]
+    skus = [job["job_id"], batch, "SKU٣", "SKU😀", "SKU.1", "S" * 51, "NOSUCHSKU1", *HOSTILE_IDS]
+    for sku in skus:
+        path = f"/listings/{quote(sku, safe='')}"
+        for method, url in (("GET", path), ("GET", f"{path}/events"), ("POST", f"{path}/delist")):
+            response = await api.request(method, url, headers=ADMIN, json={})
+            assert response.status_code in (404, 422), (method, url, response.text)
+            _check(response, f"{method} {url}")
+    view = (await api.get(f"/status/{job['job_id']}")).json()
+    assert view["status"] == "awaiting_payment", view
