@@ -349,14 +349,23 @@ class ListingWorkflow:
             placement.state = PlacementState.ENDED
             placement.updated_at = workflow.now()
             placement.error = None
-            self._event("marketplace.withdrawn", marketplace, job_id, result.listing_id)
+            if result.withdrawn:
+                self._event("marketplace.withdrawn", marketplace, job_id, result.listing_id)
+            else:  # the marketplace had ended it itself (sold out there): not an error
+                self._event("marketplace.ended", marketplace, job_id, reason="ended there")
         return result.withdrawn or ref is not None
 
     # -- sales (issue 14) -----------------------------------------------------------------
 
     async def _sync_sale(self, line: OrderLine) -> None:
-        """Count the sale, then bring every other marketplace to the new quantity, or end the
-        listing everywhere when none is left. The marketplace that sold already shows it."""
+        """Count the sale, then bring every live marketplace to the new quantity, or end the
+        listing on every live marketplace when none is left.
+
+        The marketplace that sold is included: it usually shows the new count already (its
+        quantity update then reads and writes nothing, its withdraw finds it ended), but not
+        always. A quantity update for an earlier sale may land after this sale there, putting
+        back a unit that is gone, and only our count knows (issue 14, CI stop 18: a last
+        Etsy unit left live after an eBay quantity sync raced the Etsy sale)."""
         now = workflow.now()
         oversold = self._s.sell(line)
         detail = {
@@ -368,26 +377,16 @@ class ListingWorkflow:
         self._s.record(now, "listing.sold", detail)
         if oversold:
             self._s.record(now, "listing.oversold", {**detail, "oversold": oversold})
-        sold_there = self._s.placement(line.marketplace)
-        if sold_there.state is PlacementState.LIVE:
-            sold_there.quantity = self._s.quantity
-            if self._s.quantity == 0:  # the marketplace ended it itself (sold out there)
-                sold_there.state = PlacementState.ENDED
-            sold_there.updated_at = now
-        others = {
-            m: p.ref()
-            for m, p in self._s.placements.items()
-            if m is not line.marketplace and p.state is PlacementState.LIVE
-        }
+        live = {m: p.ref() for m, p in self._s.placements.items() if p.state is PlacementState.LIVE}
         if self._s.quantity == 0:
-            ended = await self._end(others, "sold-out", "sold out")
+            ended = await self._end(live, "sold-out", "sold out")
             self._s.record(
                 workflow.now(),
                 "listing.ended",
                 {"reason": "sold out", "marketplaces": [m.value for m in ended]},
             )
             return
-        await asyncio.gather(*(self._set_quantity(m, ref) for m, ref in others.items() if ref))
+        await asyncio.gather(*(self._set_quantity(m, ref) for m, ref in live.items() if ref))
 
     async def _set_quantity(self, marketplace: Marketplace, ref: MarketplaceRef) -> None:
         placement = self._s.placement(marketplace)

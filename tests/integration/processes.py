@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,10 +21,35 @@ from tests.temporal_binaries import dev_server_path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+_handed_out: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default range starts here
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now, chosen below the kernel's ephemeral range and never twice per test
+    process. A port from ``bind(0)`` is an ephemeral one: between our probe and the server's
+    bind, any process's outgoing connection, or the dev server's own internal services (which
+    take random free ports), could take it ("address already in use", seen on busy runs)."""
+    low = max(_ephemeral_low(), 12000)
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randrange(10000, low)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_until(check: Callable[[], bool], within: float, what: str) -> None:

