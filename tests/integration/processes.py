@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -155,8 +156,16 @@ class Stack:
 
 
 @contextmanager
-def running_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(
+    tmp: Path, extra_env: dict[str, str] | None = None, *, vinted_webhooks: bool = False
+) -> Iterator[Stack]:
+    """The four processes on free ports, logs in ``tmp``. ``vinted_webhooks``: the simulator
+    sends Vinted's signed events to the gateway, as under ``make run`` (a fresh signing key)."""
     temporal_port, ui_port, api_port, sim_port = (free_port() for _ in range(4))
+    webhooks = {
+        "VINTED_WEBHOOK_URL": f"http://127.0.0.1:{api_port}/webhooks/vinted",
+        "VINTED_WEBHOOK_SIGNING_KEY": secrets.token_hex(16),
+    }
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
@@ -164,6 +173,7 @@ def running_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterato
         "SIMULATOR_PORT": str(sim_port),
         "SIMULATOR_URL": f"http://127.0.0.1:{sim_port}",
         "PYTHONUNBUFFERED": "1",
+        **(webhooks if vinted_webhooks else {}),
         **(extra_env or {}),
     }
     stack = Stack(
