@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,8 +30,9 @@ from config.settings import Settings
 from domain.callbacks import CallbackPolicy
 from domain.job import JobInput, JobView
 from domain.listing_entity import DelistRequest, ListingView, listing_workflow_id
-from domain.marketplaces import Marketplace, marketplace_task_queue
+from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
 from domain.messages import CancelRequest, RetryRequest, SignedInput
+from domain.sales import OrderLine, ReaderState
 from domain.status import JobStatus
 from tests.factories import job_input, start_job_body
 from tests.support.callback_receiver import callback_receiver
@@ -41,6 +43,7 @@ from workflows.batch import BatchWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow, RefreshReport, TokenRequest, TokenState
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
+from workflows.orders_reader import OrdersReaderWorkflow
 from workflows.request_budget import BudgetState, LeaseRequest, RequestBudgetWorkflow
 
 HERE = Path(__file__).parent
@@ -258,6 +261,65 @@ async def request_budget_continued_as_new(client: Client) -> WorkflowHandle:
     return handle
 
 
+async def listing_sold_out_across_marketplaces(client: Client) -> WorkflowHandle:
+    """Issue 14: quantity 3; a sale on eBay (reported twice: counted once) brings every live
+    marketplace to 2; then two last units sell at once on Etsy and Vinted (oversold 1) and the
+    listing ends everywhere (the entity's own history is the one recorded)."""
+    job = job_input()
+    job = job.model_copy(update={"listing": job.listing.model_copy(update={"quantity": 3})})
+    await _paid(client, job)
+    entity = client.get_workflow_handle_for(
+        ListingWorkflow.run, listing_workflow_id(job.listing.sku)
+    )
+    sale = _sale(job, Marketplace.EBAY, "e1")
+    await entity.signal(ListingWorkflow.order, sale)
+    await entity.signal(ListingWorkflow.order, sale)
+    await wait_for_listing(entity, lambda view: view.marketplaces[Marketplace.ETSY].quantity == 2)
+    await entity.signal(ListingWorkflow.order, _sale(job, Marketplace.ETSY, "t1", quantity=2))
+    await entity.signal(ListingWorkflow.order, _sale(job, Marketplace.VINTED, "v1"))
+    await wait_for_listing(entity, lambda view: view.status == "ended" and view.sold == 4)
+    return entity
+
+
+def _sale(job: JobInput, marketplace: Marketplace, order: str, quantity: int = 1) -> OrderLine:
+    return OrderLine(
+        marketplace=marketplace,
+        order_id=order,
+        line_id=f"{order}-1",
+        sku=job.listing.sku,
+        quantity=quantity,
+        sold_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+async def orders_reader_reading(client: Client) -> WorkflowHandle:
+    """Issue 14: an eBay orders reader's round: a read with a line for a listing of ours and one
+    for a SKU we never published (its signal fails: ignored), then the timer to the next read;
+    recorded as it stands (the run lives until continue-as-new)."""
+    job = job_input()
+    await _paid(client, job)
+    handle = await client.start_workflow(
+        OrdersReaderWorkflow.run,
+        ReaderState(marketplace=Marketplace.EBAY, interval_seconds=0.2),
+        id=f"orders-recorded-{uuid.uuid4().hex[:8]}",
+        task_queue=JOB_TASK_QUEUE,
+    )
+    ours = _sale(job, Marketplace.EBAY, "e1")
+    _ORDERS[Marketplace.EBAY] = [ours, ours.model_copy(update={"sku": "NOTOURS1"})]
+    for _ in range(100):
+        state = await handle.query(OrdersReaderWorkflow.state)
+        if state.unknown_skus and state.lines_seen >= 2:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    await handle.terminate("recorded")
+    return handle
+
+
+_ORDERS: dict[Marketplace, list[OrderLine]] = defaultdict(list)
+"""What the stand-in orders reads return next (``orders_reader_reading`` fills it)."""
+
+
 SCENARIOS: dict[
     str, tuple[Callable[[Client], Awaitable[WorkflowHandle]], dict[Marketplace, Behaviour]]
 ] = {
@@ -310,6 +372,9 @@ SCENARIOS: dict[
     ),
     "etsy_tokens_refresh_and_lease": (etsy_tokens_refresh_and_lease, {}),
     "request_budget_continued_as_new": (request_budget_continued_as_new, {}),
+    # Issue 14: sales on the entity, and an orders reader.
+    "listing_sold_out_across_marketplaces": (listing_sold_out_across_marketplaces, {}),
+    "orders_reader_reading": (orders_reader_reading, {}),
 }
 
 
@@ -320,7 +385,7 @@ async def record(names: list[str] | None = None) -> list[Path]:
         for name, (scenario, behaviours) in SCENARIOS.items():
             if names and name not in names:
                 continue
-            stand_ins = StandInMarketplaces(behaviours=dict(behaviours))
+            stand_ins = StandInMarketplaces(behaviours=dict(behaviours), orders=_ORDERS)
             async with running_workers(env.client, stand_ins):
                 handle = await scenario(env.client)
                 history = await handle.fetch_history()

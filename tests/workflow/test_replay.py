@@ -23,6 +23,7 @@ from workflows.batch import BatchWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow, TokenState
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
+from workflows.orders_reader import OrdersReaderWorkflow
 from workflows.request_budget import RequestBudgetWorkflow
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
@@ -52,6 +53,8 @@ def test_representative_histories_are_recorded():
         "etsy_tokens_refresh_and_lease",
         "request_budget_continued_as_new",
         "job_completed_with_callback",
+        "listing_sold_out_across_marketplaces",
+        "orders_reader_reading",
     }
 
 
@@ -64,6 +67,7 @@ async def test_recorded_history_replays_deterministically(path: Path):
             ListingWorkflow,
             EtsyTokenWorkflow,
             RequestBudgetWorkflow,
+            OrdersReaderWorkflow,
         ],
         data_converter=pydantic_data_converter,
     )
