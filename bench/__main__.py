@@ -27,6 +27,7 @@ from bench.load import GatewayPath, JobPath, RawPath, closed_loop, start_job_bod
 from bench.profiler import Profiler
 from bench.provenance import git_state, machine
 from bench.report import phase_result, ratio_line, ratios, save, table
+from bench.sales import measure_sales
 from bench.sampler import Sampler
 from bench.settings import BenchConfig, BenchConfigError
 from bench.shop import fill_shops
@@ -119,6 +120,17 @@ async def run_phases(stack: RunningStack, config: BenchConfig, stamp: str) -> di
                 results.append(
                     await run_phase(stack, config, paths[name], level, sim, stamp, profiles)
                 )
+        sales = await measure_sales(
+            client,
+            settings,
+            GatewayPath(http, stack.signing_secret),
+            sim,
+            list(config.sale_rates),
+            dict(config.sales_per_rate),
+            float(config.sales_interval),
+            config.latency_ms,
+            say,
+        )
     finally:
         await http.aclose()
         await sim.aclose()
@@ -127,6 +139,7 @@ async def run_phases(stack: RunningStack, config: BenchConfig, stamp: str) -> di
         "profiles": profiles,
         "results": results,
         "requests": requests,
+        "sales": sales,
     }
 
 
@@ -268,6 +281,7 @@ def main() -> int:
         "ratios": ratio,
         "profiles": outcome["profiles"],
         "requests_per_publish": outcome["requests"],
+        "sale_to_delist": outcome["sales"],
     }
     json_path, png_path = save(document, config.results_dir, stamp)
     print()

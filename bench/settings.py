@@ -20,6 +20,11 @@ QUICK_FALLBACK_JOBS = 50
 REQUEST_JOBS = 50
 QUICK_REQUEST_JOBS = 20
 SHOP_LISTINGS = 10_000
+# Sale-to-delist (bench/sales.py): rates in sales per second, and sales per rate.
+SALE_RATES = "1,50"
+SALES_PER_RATE = {1: 10, 50: 150}
+QUICK_SALES_PER_RATE = {1: 5, 50: 50}
+SALES_INTERVAL = 1
 
 
 class BenchConfigError(ValueError):
@@ -71,6 +76,9 @@ class BenchConfig:
     keep_data: bool = False
     request_jobs: int = QUICK_REQUEST_JOBS
     shop_listings: int = SHOP_LISTINGS
+    sale_rates: tuple[int, ...] = ()
+    sales_per_rate: tuple[tuple[int, int], ...] = ()
+    sales_interval: int = SALES_INTERVAL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BenchConfig:
@@ -97,6 +105,10 @@ class BenchConfig:
         if split and workers < 2:
             raise BenchConfigError("BENCH_WORKERS: BENCH_SPLIT_QUEUES=1 needs at least 2 workers")
         results_dir = Path(env.get("BENCH_RESULTS_DIR", "").strip() or DEFAULT_RESULTS_DIR)
+        # BENCH_SALE_RATES=0: no sales phase.
+        no_sales = env.get("BENCH_SALE_RATES", "").strip() == "0"
+        rates = [] if no_sales else _int_list(env, "BENCH_SALE_RATES", SALE_RATES)
+        sales_table = QUICK_SALES_PER_RATE if quick else SALES_PER_RATE
         return cls(
             quick=quick,
             levels=levels,
@@ -115,6 +127,12 @@ class BenchConfig:
                 env, "BENCH_REQUEST_JOBS", QUICK_REQUEST_JOBS if quick else REQUEST_JOBS
             ),
             shop_listings=int_setting(env, "BENCH_SHOP_LISTINGS", SHOP_LISTINGS),
+            sale_rates=tuple(rates),
+            sales_per_rate=tuple(
+                (rate, int_setting(env, "BENCH_SALES", sales_table.get(rate, 10 * rate), 1))
+                for rate in rates
+            ),
+            sales_interval=int_setting(env, "BENCH_SALES_INTERVAL", SALES_INTERVAL, minimum=1),
         )
 
     def describe(self) -> dict[str, object]:
@@ -132,6 +150,9 @@ class BenchConfig:
             "marketplace_rate_limit_per_s": self.rate_limit,
             "request_count_jobs_per_shop": self.request_jobs,
             "full_shop_listings": self.shop_listings,
+            "sale_rates_per_s": list(self.sale_rates),
+            "sales_per_rate": {str(rate): n for rate, n in self.sales_per_rate},
+            "sales_sync_interval_s": self.sales_interval,
         }
 
 

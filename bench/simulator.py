@@ -44,6 +44,12 @@ class SimulatorControl:
         result: list[dict[str, Any]] = await self._call("GET", "/calls")
         return result
 
+    async def sell(self, marketplace: str, sku: str, quantity: int = 1) -> None:
+        """A buyer buys ``quantity`` of ``sku`` on ``marketplace`` (simulator/sales.py)."""
+        await self._call(
+            "POST", "/sales", {"marketplace": marketplace, "sku": sku, "quantity": quantity}
+        )
+
     async def listings(self) -> dict[str, list[dict[str, Any]]]:
         result: dict[str, list[dict[str, Any]]] = await self._call("GET", "/listings")
         return result
