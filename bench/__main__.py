@@ -300,6 +300,10 @@ def main() -> int:
     errors += sum(s["jobs"] - s["completed"] if "jobs" in s else 1 for s in shops)
     if errors:
         say(f"WARNING: {errors} job(s) did not complete; see error_kinds in {json_path.name}")
+    stuck = sum(r["sales"] - r["delisted"] for r in outcome["sales"])
+    if stuck:
+        say(f"WARNING: {stuck} sold listing(s) not delisted everywhere within the deadline")
+        errors += stuck
     print(ratio_line(ratio), flush=True)
     return 1 if errors else 0
 
