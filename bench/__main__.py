@@ -20,9 +20,11 @@ from typing import Any
 
 import httpx
 import psutil
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from bench import request_counts
+from bench.histories import history_events
 from bench.load import GatewayPath, JobPath, RawPath, closed_loop, start_job_body
 from bench.profiler import Profiler
 from bench.provenance import git_state, machine
@@ -118,7 +120,7 @@ async def run_phases(stack: RunningStack, config: BenchConfig, stamp: str) -> di
             order = config.paths if index % 2 == 0 else list(reversed(config.paths))
             for name in order:
                 results.append(
-                    await run_phase(stack, config, paths[name], level, sim, stamp, profiles)
+                    await run_phase(stack, config, paths[name], level, sim, stamp, profiles, client)
                 )
         sales = await measure_sales(
             client,
@@ -201,6 +203,7 @@ async def run_phase(
     sim: SimulatorControl,
     stamp: str,
     profiles: dict[str, str],
+    client: Client,
 ) -> dict[str, Any]:
     # The simulator's lookups scan every listing it holds: start each phase from none.
     await sim.reset(config.latency_ms)
@@ -220,12 +223,20 @@ async def run_phase(
         for name, outcome in profiles.items():
             say(f"profile {name}: {outcome}")
     result = phase_result(path.name, level, load, usage, profiled=profiled)
+    result["history_events"] = await history_events(client, load.outcomes)
     lat = result["latency_ms"]
     say(
         f"{path.name:<8} c={level:<3} {result['jobs']} jobs {result['errors']} errors "
         f"{result['jobs_per_s']:.2f} jobs/s p50 {lat['p50']:.0f} ms p95 {lat['p95']:.0f} ms "
         f"({result['wall_s']:.1f} s)"
     )
+    events = result["history_events"] or {}
+    if "total" in events:
+        say(
+            f"{path.name:<8} c={level:<3} history events per job: job {events['job']['mean']} "
+            f"+ entity {events['entity']['mean']} = {events['total']['mean']} "
+            f"(max {events['total']['max']}; budget {events['budget']})"
+        )
     return result
 
 

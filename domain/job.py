@@ -119,6 +119,9 @@ class JobView(BaseModel):
 
     job_id: str
     status: JobStatus
+    sku: str | None = Field(
+        default=None, description="The SKU of the listing the job publishes (its entity's id)."
+    )
     input_hash: str
     blockchain_identifier: str
     identifier_from_purchaser: str
@@ -216,6 +219,7 @@ class Job:
         return JobView(
             job_id=self.input.job_id,
             status=self.status,
+            sku=self.input.listing.sku,
             input_hash=self.input.input_hash,
             blockchain_identifier=self.input.blockchain_identifier,
             identifier_from_purchaser=self.input.identifier_from_purchaser,

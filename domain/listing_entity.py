@@ -14,17 +14,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.canonical import fingerprint
-from domain.job import JobError, JobEvent, PublishRetry
+from domain.job import JobError, JobEvent, JobView, PublishRetry
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.messages import MarketplaceRef
 from domain.sales import OrderLine
-from domain.status import Action, MarketplaceStatus
+from domain.status import Action, JobStatus, MarketplaceStatus
 from domain.timestamps import UtcDatetime
 
 APPLY_SIGNAL = "apply"
 WITHDRAW_SIGNAL = "withdraw_job"
-OUTCOME_SIGNAL = "listing_outcome"
+OUTCOMES_SIGNAL = "listing_outcomes"
 WITHDRAWAL_SIGNAL = "listing_withdrawn"
 HAND_CHANGE_ACTIVITY = "hand_change_to_listing"
 """The job's local activity that signals-with-start the entity with its :class:`Change`."""
@@ -136,7 +136,7 @@ class DelistRequest(BaseModel):
 
 
 class Outcome(BaseModel):
-    """Entity -> job (signal ``listing_outcome``): where one marketplace of a change ended."""
+    """Where one marketplace of a change ended (part of :class:`Outcomes`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -148,6 +148,18 @@ class Outcome(BaseModel):
     listing_url: str | None = None
     attempts: int = 0
     error: JobError | None = None
+
+
+class Outcomes(BaseModel):
+    """Entity -> job (signal ``listing_outcomes``): every marketplace of a change, sent once
+    the change settled on all of them. One signal per change rather than one per marketplace:
+    each signal costs both histories events and the job a workflow task (issue 13,
+    "Performance"); while it runs, the job view shows progress from the entity's view
+    (:func:`with_listing_progress`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcomes: list[Outcome]
 
 
 class Withdrawal(BaseModel):
@@ -300,3 +312,33 @@ class ListingState(BaseModel):
     def memo(self, now: datetime) -> dict[str, Any]:
         """The memo the entity upserts after each change: the stale view when no worker runs."""
         return {"listing": self.view(now).model_dump(mode="json")}
+
+
+def with_listing_progress(view: JobView, listing: ListingView) -> JobView:
+    """A running job's view with what its listing entity already placed (issue 13).
+
+    The entity tells the job a change's outcomes in one ``listing_outcomes`` signal once the
+    change settled everywhere (one signal per change keeps the events per job in budget), so
+    while it runs, a marketplace where the entity already shows this job's content live is
+    shown ``completed`` from the entity's view, with its listing id and URL: the progress
+    CONTRACT.md's job view shows. Failures wait for the job's own outcome (the entity keeps
+    a listing live through a failed revise, so "not live" says nothing yet)."""
+    if view.status is not JobStatus.RUNNING:
+        return view
+    marketplaces = dict(view.marketplaces)
+    for marketplace, state in view.marketplaces.items():
+        placement = listing.marketplaces.get(marketplace)
+        if (
+            state.status is MarketplaceStatus.RUNNING
+            and placement is not None
+            and placement.state is PlacementState.LIVE
+            and placement.job_id == view.job_id
+        ):
+            marketplaces[marketplace] = state.model_copy(
+                update={
+                    "status": MarketplaceStatus.COMPLETED,
+                    "listing_id": placement.listing_id,
+                    "listing_url": placement.listing_url,
+                }
+            )
+    return view.model_copy(update={"marketplaces": marketplaces})

@@ -25,6 +25,7 @@ from stack.services import (
     StackPlanError,
     app_specs,
     check_external_temporal,
+    check_metrics_port_free,
     check_ports_free,
     plan_temporal,
     worker_enabled,
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     # Only the worker serves SDK metrics on METRICS_PORT (the API ignores it).
     child_env.setdefault("METRICS_PORT", str(WORKER_METRICS_PORT))
+    try:
+        check_metrics_port_free(child_env["METRICS_PORT"], worker_enabled(child_env))
+    except StackPlanError as err:
+        return fail(err.args[0])
     supervisor = Supervisor(env=child_env, cwd=root)
     install_stop_signals(supervisor)
     if temporal.spec is None:

@@ -81,6 +81,15 @@ def check_ports_free(addresses: StackAddresses) -> None:
             raise port_in_use(port, label)
 
 
+def check_metrics_port_free(metrics_port: str, worker_runs: bool) -> None:
+    """Fail before starting anything when the worker's METRICS_PORT is taken: the worker
+    would otherwise die at start on "Failed starting Prometheus exporter" (seen when another
+    stack held make run's default 9464). A value that is not a port is the worker's to report."""
+    if worker_runs and metrics_port.isdigit() and 0 < int(metrics_port) < 65536:
+        if tcp_accepts("127.0.0.1", int(metrics_port)):
+            raise port_in_use(int(metrics_port), "METRICS_PORT")
+
+
 def port_in_use(port: int, label: str) -> StackPlanError:
     """One line naming the port and, when we can see it, the process that holds it."""
     return StackPlanError(

@@ -187,8 +187,9 @@ class JobWorkflow(JobMessages):
     # -- the change, applied by the listing entity ------------------------------------------
 
     async def _apply_round(self, marketplaces: list[Marketplace]) -> None:
-        """Hand the change to the SKU's entity and wait for its outcome on each marketplace
-        (``listing_outcome``); a cancel asks the entity to withdraw what the job created."""
+        """Hand the change to the SKU's entity and wait for its outcomes (one
+        ``listing_outcomes`` signal for the change); a cancel asks the entity to withdraw what
+        the job created."""
         now = workflow.now()
         for marketplace in marketplaces:
             self._job.move_marketplace(marketplace, MarketplaceStatus.RUNNING, now)

@@ -15,7 +15,13 @@ from workflows.refusals import refuse
 with workflow.unsafe.imports_passed_through():
     from domain.batch import BatchRelease
     from domain.job import Job, JobEvent, JobView
-    from domain.listing_entity import OUTCOME_SIGNAL, WITHDRAWAL_SIGNAL, Outcome, Withdrawal
+    from domain.listing_entity import (
+        OUTCOMES_SIGNAL,
+        WITHDRAWAL_SIGNAL,
+        Outcome,
+        Outcomes,
+        Withdrawal,
+    )
     from domain.messages import (
         CancelRequest,
         InputReceipt,
@@ -59,10 +65,13 @@ class JobMessages:
 
     # -- the listing entity's answers --------------------------------------------------------
 
-    @workflow.signal(name=OUTCOME_SIGNAL)
-    def listing_outcome(self, outcome: Outcome) -> None:
-        """The listing entity's answer for one marketplace of this job's change."""
-        self._take_outcome(outcome)
+    @workflow.signal(name=OUTCOMES_SIGNAL)
+    def listing_outcomes(self, outcomes: Outcomes) -> None:
+        """The listing entity's answers for every marketplace of this job's change. No memo
+        upsert here: the run loop wakes in this same workflow task and its transition
+        (completed, failed, cancelled) saves the memo, so one upsert rather than two."""
+        for outcome in outcomes.outcomes:
+            self._take_outcome(outcome)
 
     @workflow.signal(name=WITHDRAWAL_SIGNAL)
     def listing_withdrawn(self, withdrawal: Withdrawal) -> None:
@@ -89,7 +98,6 @@ class JobMessages:
         elif outcome.error is not None:
             detail.update(code=outcome.error.code, message=outcome.error.message)
         self._job.move_marketplace(outcome.marketplace, outcome.status, workflow.now(), detail)
-        self._save_memo()
 
     # -- payment, cancel, retry ---------------------------------------------------------------
 

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.listing_entity import (
         APPLY_SIGNAL,
         LISTING_WORKFLOW,
-        OUTCOME_SIGNAL,
+        OUTCOMES_SIGNAL,
         WITHDRAW_SIGNAL,
         WITHDRAWAL_SIGNAL,
         Change,
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ListingState,
         ListingView,
         Outcome,
+        Outcomes,
         Placement,
         PlacementState,
         Withdrawal,
@@ -89,6 +90,8 @@ class ListingWorkflow:
         self._s = state
         self._current: Change | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._outcomes: list[Outcome] = []
+        """The current change's outcomes, sent together once it settled everywhere."""
 
     @workflow.run
     async def run(self, state: ListingState) -> None:
@@ -123,6 +126,7 @@ class ListingWorkflow:
     async def _apply(self, change: Change) -> None:
         """Each of the change's marketplaces at once; ``withdraw_job`` cancels them."""
         self._current = change
+        self._outcomes = []
         self._s.record(workflow.now(), "change.started", {"job_id": change.job_id})
         with trace_context(change.trace):  # the job's trace, not the entity's (issue 16)
             self._tasks = [
@@ -131,6 +135,9 @@ class ListingWorkflow:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self._current = None
+        outcomes, self._outcomes = self._outcomes, []
+        if outcomes:
+            await self._signal_job(change.job_id, OUTCOMES_SIGNAL, Outcomes(outcomes=outcomes))
 
     async def _apply_one(self, change: Change, marketplace: Marketplace) -> None:
         placement = self._s.placement(marketplace)
@@ -251,7 +258,7 @@ class ListingWorkflow:
             attempts=attempts,
             error=error,
         )
-        await self._signal_job(change.job_id, OUTCOME_SIGNAL, outcome)
+        self._outcomes.append(outcome)
 
     async def _tell(
         self,
@@ -271,7 +278,7 @@ class ListingWorkflow:
             listing_url=placement.listing_url,
             attempts=attempts,
         )
-        await self._signal_job(change.job_id, OUTCOME_SIGNAL, outcome)
+        self._outcomes.append(outcome)
 
     async def _signal_job(self, job_id: str, name: str, message: object) -> None:
         try:

@@ -16,18 +16,20 @@ from api.problems import ProblemError
 from api.schemas import ProvideInputRequest, StartJobRequest
 from api.services.callback_urls import callback_url_errors
 from api.services.payments import Payments
-from api.services.temporal import JOB, ExecutionClosed, Executions, WorkerSilent
+from api.services.temporal import JOB, LISTING, ExecutionClosed, Executions, WorkerSilent
 from config.settings import Settings
 from domain.callbacks import CallbackPolicy
 from domain.canonical import fingerprint, input_hash
 from domain.ids import job_id_for_key, new_job_id
 from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
+from domain.listing_entity import ListingView, listing_workflow_id, with_listing_progress
 from domain.marketplaces import ALL_MARKETPLACES
 from domain.memo import JobMemo
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.mip003 import MipStatusView, mip_status_view
-from domain.status import SETTLED_JOB_STATUSES, JobStatus
+from domain.status import SETTLED_JOB_STATUSES, JobStatus, MarketplaceStatus
 from workflows.job import JobWorkflow
+from workflows.listing import ListingWorkflow
 
 log = logging.getLogger("api.jobs")
 
@@ -161,11 +163,25 @@ class JobService:
         answers. 404 when unknown or not a job."""
         try:
             view: JobView = await self.executions.query(JOB, job_id, JobWorkflow.status)
-            return view
+            return await self._with_listing_progress(view)
         except WorkerSilent:
             log.warning("status query unanswered job_id=%s; using memo", job_id)
         execution = await self.executions.describe(JOB, job_id)
         return JobMemo.model_validate(execution.memo).stale_view(job_id, not execution.running)
+
+    async def _with_listing_progress(self, view: JobView) -> JobView:
+        """While marketplaces run, what the SKU's entity already placed (one more query,
+        only then); the job's own view when the entity cannot tell (none, or no worker)."""
+        running = any(s.status is MarketplaceStatus.RUNNING for s in view.marketplaces.values())
+        if view.status is not JobStatus.RUNNING or not running or view.sku is None:
+            return view
+        try:
+            listing: ListingView = await self.executions.query(
+                LISTING, listing_workflow_id(view.sku), ListingWorkflow.view
+            )
+        except (WorkerSilent, ProblemError):
+            return view
+        return with_listing_progress(view, listing)
 
     async def mip_status(self, job_id: str) -> MipStatusView:
         """MIP-003 ``GET /status?job_id=``: the job view in the five MIP statuses."""

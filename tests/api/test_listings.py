@@ -162,6 +162,33 @@ async def test_a_job_cancelled_while_publishing_withdraws_what_it_created(
     assert listing["marketplaces"]["vinted"]["state"] == "ended"
 
 
+async def test_a_running_job_shows_each_marketplace_as_soon_as_it_is_live(
+    api: httpx.AsyncClient, keys: Keys, sim: SimulatorControl
+):
+    """CONTRACT.md's job view while running: eBay ``completed`` with its listing while another
+    marketplace still runs. The entity tells the job its outcomes in one signal at the end of
+    the change (issue 13's events budget), so the gateway shows the entity's progress: Vinted's
+    processing takes 3 s here, eBay and Etsy are live long before."""
+    await sim.configure(vinted_activation_delay_ms=3000)
+    body = _body()
+    job_id = await _start(api, body)
+    await _pay(api, keys, job_id, wait=0)
+    seen: dict[str, Any] = {}
+    for _ in range(100):
+        seen = (await api.get(f"/status/{job_id}")).json()
+        states = {m: s["status"] for m, s in seen["marketplaces"].items()}
+        if states["ebay"] == "completed" and states["vinted"] == "running":
+            break
+        await asyncio.sleep(0.05)
+    assert seen["status"] == "running", seen
+    ebay = seen["marketplaces"]["ebay"]
+    assert ebay["status"] == "completed" and ebay["listing_id"] and ebay["listing_url"], seen
+    assert seen["marketplaces"]["vinted"]["status"] == "running", seen
+    final = await _settled(api, job_id)
+    assert final["status"] == "completed", final
+    assert final["marketplaces"]["ebay"]["listing_id"] == ebay["listing_id"]
+
+
 async def test_a_cancelled_revise_leaves_the_listing_that_was_live_before(
     api: httpx.AsyncClient, keys: Keys, sim: SimulatorControl
 ):

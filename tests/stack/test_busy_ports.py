@@ -26,19 +26,22 @@ def held_port() -> Iterator[int]:
         yield int(server.getsockname()[1])
 
 
-@pytest.mark.parametrize("variable", ["API_PORT", "SIMULATOR_PORT", "--ui-port"])
+@pytest.mark.parametrize("variable", ["API_PORT", "SIMULATOR_PORT", "--ui-port", "METRICS_PORT"])
 def test_a_busy_port_stops_the_stack_with_one_line_naming_the_port_and_its_pid(
     variable: str, held_port: int, tmp_path: Path
 ) -> None:
     """Issue 11 item 1: "port 8000 is already in use" left the user to hunt for the process
     (often a child of an earlier, killed `make run`). Nothing starts; one line names the port
-    and the pid holding it."""
-    ports = {"API_PORT": free_port(), "SIMULATOR_PORT": free_port(), "--ui-port": free_port()}
+    and the pid holding it. The worker's METRICS_PORT too: held, the worker died at start on
+    "Failed starting Prometheus exporter" and the banner never came (CI)."""
+    ports = {name: free_port() for name in ("API_PORT", "SIMULATOR_PORT", "--ui-port")}
+    ports["METRICS_PORT"] = free_port()
     ports[variable] = held_port
     env = os.environ | {
         "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         "API_PORT": str(ports["API_PORT"]),
         "SIMULATOR_PORT": str(ports["SIMULATOR_PORT"]),
+        "METRICS_PORT": str(ports["METRICS_PORT"]),
     }
     env.pop("SIMULATOR_URL", None)
 

@@ -46,6 +46,9 @@ def test_make_run_stack_serves_the_printed_walk_through_and_stops_cleanly(tmp_pa
         "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
         "API_PORT": str(api_port),
         "SIMULATOR_PORT": str(sim_port),
+        # make run's default (9464) is one fixed port: a free one, as for the others (a stack
+        # of another test or another user held it once: the worker could not start).
+        "METRICS_PORT": str(free_port()),
     }
     data_dir = tmp_path / ".data"
     stack = subprocess.Popen(

@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
 from config.settings import Settings
 from domain.job import JobInput, JobView
+from domain.listing_entity import listing_workflow_id, with_listing_progress
 from domain.marketplaces import JOB_TASK_QUEUE
 from domain.status import JobStatus
 from tests.support.callback_receiver import CALLBACK_SECRET
 from tests.workflow.stand_ins import StandInMarketplaces
 from worker import build_workers, run_workers
 from workflows.job import JobWorkflow
+from workflows.listing import ListingWorkflow
 
 
 @asynccontextmanager
@@ -68,6 +71,36 @@ async def wait_for(
             return view
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not reached; last view: {view.model_dump_json()}")
+        await asyncio.sleep(0.05)
+
+
+async def wait_for_progress(
+    client: Client,
+    handle: WorkflowHandle[JobWorkflow, JobView],
+    predicate: Callable[[JobView], bool],
+    within: float = 20.0,
+) -> JobView:
+    """``wait_for`` on the view ``GET /status`` shows: while the job runs, its marketplaces
+    as the listing entity already placed them (``with_listing_progress``)."""
+
+    async def view() -> JobView:
+        job = await handle.query(JobWorkflow.status)
+        if job.sku is None or job.status is not JobStatus.RUNNING:
+            return job
+        entity = client.get_workflow_handle_for(ListingWorkflow.run, listing_workflow_id(job.sku))
+        try:
+            listing = await entity.query(ListingWorkflow.view)
+        except RPCError:  # no entity yet
+            return job
+        return with_listing_progress(job, listing)
+
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        current = await view()
+        if predicate(current):
+            return current
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached; last view: {current.model_dump_json()}")
         await asyncio.sleep(0.05)
 
 

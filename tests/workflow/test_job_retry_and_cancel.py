@@ -10,7 +10,13 @@ from domain.marketplaces import Marketplace
 from domain.messages import CancelRequest, RetryRequest, SignedInput
 from domain.status import JobStatus, MarketplaceStatus
 from tests.factories import job_input
-from tests.workflow.harness import has_status, running_workers, start_job, wait_for
+from tests.workflow.harness import (
+    has_status,
+    running_workers,
+    start_job,
+    wait_for,
+    wait_for_progress,
+)
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
 from workflows.job import JobWorkflow
 
@@ -129,7 +135,8 @@ async def test_cancel_of_a_running_job_cancels_its_activities(time_env: Workflow
     async with running_workers(time_env.client, stand_ins):
         handle = await start_job(time_env.client, job_input(now=await time_env.get_current_time()))
         await handle.signal(JobWorkflow.provide_input, _signed())
-        await wait_for(
+        await wait_for_progress(
+            time_env.client,
             handle,
             lambda v: (
                 v.marketplaces[Marketplace.EBAY].status is MarketplaceStatus.COMPLETED

@@ -15,7 +15,13 @@ from domain.marketplaces import Marketplace
 from domain.messages import CancelRequest, SignedInput
 from domain.status import Action, JobStatus, MarketplaceStatus
 from tests.factories import job_input
-from tests.workflow.harness import has_status, running_workers, start_job, wait_for
+from tests.workflow.harness import (
+    has_status,
+    running_workers,
+    start_job,
+    wait_for,
+    wait_for_progress,
+)
 from tests.workflow.stand_ins import Behaviour, StandInMarketplaces
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
@@ -100,7 +106,8 @@ async def test_a_job_cancelled_mid_create_withdraws_the_listing_whose_answer_was
         job = job_input(now=await steady_env.get_current_time())
         handle = await start_job(client, job)
         await handle.signal(JobWorkflow.provide_input, _signed())
-        await wait_for(
+        await wait_for_progress(
+            client,
             handle,
             lambda v: (
                 v.marketplaces[Marketplace.EBAY].status is MarketplaceStatus.COMPLETED
