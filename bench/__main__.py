@@ -24,7 +24,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from bench import request_counts
-from bench.histories import history_events
+from bench.histories import activity_retries, history_events
 from bench.load import GatewayPath, JobPath, RawPath, closed_loop, start_job_body
 from bench.profiler import Profiler
 from bench.provenance import git_state, machine
@@ -224,6 +224,7 @@ async def run_phase(
             say(f"profile {name}: {outcome}")
     result = phase_result(path.name, level, load, usage, profiled=profiled)
     result["history_events"] = await history_events(client, load.outcomes)
+    result["activity_retries"] = await activity_retries(client, load.outcomes)
     lat = result["latency_ms"]
     say(
         f"{path.name:<8} c={level:<3} {result['jobs']} jobs {result['errors']} errors "
@@ -235,7 +236,9 @@ async def run_phase(
         say(
             f"{path.name:<8} c={level:<3} history events per job: job {events['job']['mean']} "
             f"+ entity {events['entity']['mean']} = {events['total']['mean']} "
-            f"(max {events['total']['max']}; budget {events['budget']})"
+            f"(max {events['total']['max']}; budget {events['budget']}); activity retries "
+            f"after a timeout {result['activity_retries']['timeout']}, after an error "
+            f"{result['activity_retries']['error']}"
         )
     return result
 

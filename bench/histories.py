@@ -31,6 +31,35 @@ async def _events(client: Client, workflow_id: str) -> Counter[str]:
     return Counter(_name(event.event_type) for event in history.events)
 
 
+async def activity_retries(client: Client, outcomes: list[JobOutcome]) -> dict[str, int]:
+    """Over every job of a phase: activity attempts after the first, by what ended the one
+    before (``ActivityTaskStarted.last_failure``): ``timeout`` (start-to-close or heartbeat:
+    under our own load, a worker that took more than it could heartbeat) or ``error``."""
+    skus = sorted({str(o.sku) for o in outcomes if o.sku})
+    counts = {"timeout": 0, "error": 0}
+    gate = asyncio.Semaphore(20)
+
+    async def one(sku: str) -> None:
+        async with gate:
+            handle = client.get_workflow_handle(listing_workflow_id(sku))
+            try:
+                history = await handle.fetch_history()
+            except RPCError:
+                return  # no entity: the job never handed its change over
+        for event in history.events:
+            started = event.activity_task_started_event_attributes
+            if (
+                event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+                or started.attempt < 2
+            ):
+                continue
+            timed_out = started.last_failure.HasField("timeout_failure_info")
+            counts["timeout" if timed_out else "error"] += 1
+
+    await asyncio.gather(*(one(sku) for sku in skus))
+    return counts
+
+
 async def history_events(client: Client, outcomes: list[JobOutcome]) -> dict[str, Any] | None:
     """``{"jobs", "job": {mean, min, max}, "entity": {...}, "total": {...}, "budget",
     "by_type": {"job": {type name: mean}, "entity": {...}}}``; None when no job completed."""
