@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.canonical import fingerprint
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
+from domain.missing_fields import ListingExtras
 from domain.timestamps import UtcDatetime
 
 
@@ -102,6 +103,9 @@ class PublishRequest(BaseModel):
     """True when an earlier execution with this ``idempotency_key`` may have written (an admin
     retry of a failed marketplace): a create looks its listing up even on attempt 1. Attempts
     after the first (or with heartbeat details) always do; a fresh create never pages."""
+    extras: ListingExtras = Field(default_factory=ListingExtras)
+    """What the job was given beyond the listing (eBay item specifics, Vinted's package size)
+    after a ``MissingListingFields`` failure (``awaiting_input``, issue 15)."""
 
 
 class PublishResult(BaseModel):

@@ -49,9 +49,7 @@ JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
         {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.AWAITING_INPUT}
     ),
     # awaiting_input -> running once the fields are supplied; -> failed (input_timeout).
-    JobStatus.AWAITING_INPUT: frozenset(
-        {JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED}
-    ),
+    JobStatus.AWAITING_INPUT: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED}),
     # failed -> running is an admin retry; the retry budget is checked by the caller.
     JobStatus.FAILED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
     JobStatus.COMPLETED: frozenset(),
