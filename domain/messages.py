@@ -56,6 +56,21 @@ class InputReceipt(BaseModel):
     duplicate: bool = False
 
 
+class FieldsAnswer(BaseModel):
+    """The ``provide_fields`` Update: MIP-003's ``POST /provide_input {job_id, status_id,
+    input_data}``, the fields a job asks for while ``awaiting_input`` (issue 15)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status_id: str
+    input_data: dict[str, Any]
+    received_at: UtcDatetime
+
+    def fingerprint(self) -> str:
+        """The same answer re-sent (same question, same values) is answered alike."""
+        return fingerprint({"status_id": self.status_id, "input_data": self.input_data})
+
+
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
