@@ -48,6 +48,11 @@ REFUSED = "Refused"
 with its message (the state did not allow it; nothing changed)."""
 
 
+INVALID_INPUT = "InvalidInput"
+"""ApplicationError type of a ``provide_fields`` Update whose values do not fit the question:
+the gateway answers 422 naming each field (details: ``[{"field", "message"}]``)."""
+
+
 class InputReceipt(BaseModel):
     """Result of the ``submit_input`` Update: taken now, or a re-send of the input taken."""
 

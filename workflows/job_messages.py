@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows.refusals import refuse
+from workflows.refusals import refuse, refuse_input
 
 with workflow.unsafe.imports_passed_through():
     from domain.batch import BatchRelease
@@ -160,7 +160,7 @@ class JobMessages:
         """The fields the job asks for while ``awaiting_input``, answering the question
         ``status_id`` names: taken at once (``running``), the change handed over again. A
         re-send of the answer taken is a duplicate; anything else is refused (``REFUSED``)."""
-        refuse(self._fields_refusal(answer))
+        self._validate_fields(answer)
         job = self._job
         if job.input_request_view() is None or job.input_request is None:
             job.record(workflow.now(), "input.duplicate", {"status_id": answer.status_id})
@@ -175,6 +175,12 @@ class JobMessages:
     @provide_fields.validator
     def _validate_fields(self, answer: FieldsAnswer) -> None:
         refuse(self._fields_refusal(answer))
+        job = self._job
+        if job.input_request is not None and job.input_request_view() is not None:
+            try:
+                read_answer(job.input_request.fields, answer.input_data, job.listing, job.extras)
+            except FormError as err:
+                refuse_input(err.errors)
 
     def _fields_refusal(self, answer: FieldsAnswer) -> str | None:
         job = self._job
@@ -191,11 +197,6 @@ class JobMessages:
                 f"status_id {answer.status_id} is not the question job {job.input.job_id} "
                 f"asks now ({asking.status_id})"
             )
-        assert job.input_request is not None
-        try:
-            read_answer(job.input_request.fields, answer.input_data, job.listing, job.extras)
-        except FormError as err:
-            return f"input_data: {err}"
         return None
 
     @workflow.signal
