@@ -24,6 +24,9 @@ with workflow.unsafe.imports_passed_through():
         RetryRequest,
         SignedInput,
     )
+
+    # Job.input_request_view() imports domain.mip003: load it here, passed through the sandbox.
+    from domain.mip003 import status_id  # noqa: F401
     from domain.missing_fields import read_answer
     from domain.status import (
         JobStatus,
