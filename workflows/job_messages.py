@@ -171,8 +171,8 @@ class JobMessages:
         listing, extras = read_answer(
             job.input_request.fields, answer.input_data, job.listing, job.extras
         )
+        # The flow hands the change over in this same workflow task and saves the memo then.
         job.take_fields(listing, extras, answer.fingerprint(), workflow.now())
-        self._save_memo()
         return InputReceipt()
 
     @provide_fields.validator

@@ -30,7 +30,7 @@ from domain.callbacks import CallbackPolicy
 from domain.job import JobInput, JobView
 from domain.listing_entity import DelistRequest, ListingView, listing_workflow_id
 from domain.marketplaces import Marketplace, marketplace_task_queue
-from domain.messages import CancelRequest, RetryRequest, SignedInput
+from domain.messages import CancelRequest, FieldsAnswer, RetryRequest, SignedInput
 from domain.status import JobStatus
 from tests.factories import job_input, start_job_body
 from tests.support.callback_receiver import callback_receiver
@@ -103,6 +103,23 @@ async def job_cancelled_while_running(client: Client) -> WorkflowHandle:
     await wait_for(handle, lambda v: v.status is JobStatus.RUNNING)
     await asyncio.sleep(0.5)
     await handle.signal(JobWorkflow.cancel, CancelRequest(reason="recorded cancel"))
+    await handle.result()
+    return handle
+
+
+async def job_awaiting_input_then_completed(client: Client) -> WorkflowHandle:
+    """Issue 15: eBay needs the listing's size; the job asks (awaiting_input), takes it by the
+    provide_fields Update, eBay runs again and the job completes."""
+    handle = await start_job(client, job_input())
+    await handle.signal(JobWorkflow.provide_input, _signed())
+    asking = await wait_for(handle, has_status(JobStatus.AWAITING_INPUT))
+    assert asking.input_request is not None
+    answer = FieldsAnswer(
+        status_id=asking.input_request.status_id,
+        input_data={"size": "M"},
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    await handle.execute_update(JobWorkflow.provide_fields, answer)
     await handle.result()
     return handle
 
@@ -310,6 +327,11 @@ SCENARIOS: dict[
     ),
     "etsy_tokens_refresh_and_lease": (etsy_tokens_refresh_and_lease, {}),
     "request_budget_continued_as_new": (request_budget_continued_as_new, {}),
+    # Issue 15: a job asks for a field a marketplace needs (workflow.patched("awaiting-input")).
+    "job_awaiting_input_then_completed": (
+        job_awaiting_input_then_completed,
+        {Marketplace.EBAY: Behaviour(require_size=True)},
+    ),
 }
 
 

@@ -52,6 +52,7 @@ def test_representative_histories_are_recorded():
         "etsy_tokens_refresh_and_lease",
         "request_budget_continued_as_new",
         "job_completed_with_callback",
+        "job_awaiting_input_then_completed",
     }
 
 
