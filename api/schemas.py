@@ -251,12 +251,12 @@ class ProvideInputBody(RootModel[ProvideInputRequest | ProvideFieldsRequest]):
     @model_validator(mode="wrap")
     @classmethod
     def _one_form(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        if isinstance(value, cls):
-            return value
+        if isinstance(value, cls | ProvideInputRequest | ProvideFieldsRequest):
+            return handler(value)
         mip = isinstance(value, dict) and ("status_id" in value or "input_data" in value)
         form = ProvideFieldsRequest if mip else ProvideInputRequest
         try:
-            return cls(form.model_validate(value))
+            return handler(form.model_validate(value))
         except ValidationError as err:
             errors = err.errors(include_url=False)
             raise ValidationError.from_exception_data(form.__name__, errors) from None  # type: ignore[arg-type]
