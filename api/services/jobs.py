@@ -96,6 +96,7 @@ def build_job_input(
         pay_by_time=now + settings.payment_timeout,
         max_retries=settings.job_max_retries,
         retry_window=settings.retry_window,
+        input_timeout=settings.input_timeout,
         request_fingerprint=fingerprint(request_json(request)),
         publish_heartbeat_timeout=settings.publish_heartbeat_timeout,
         batch_id=batch_id,
