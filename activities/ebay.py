@@ -67,7 +67,7 @@ class EbayActivities:
     async def publish_to_ebay(self, request: PublishRequest) -> PublishResult:
         """Create the SKU's listing, or revise the live one ``request.current`` names."""
         if request.current is not None:
-            return await self._revise(request.listing, request.current)
+            return await self._revise(request)
         return await self._create(request)
 
     @activity.defn(name=withdraw_activity_name(MARKETPLACE))
@@ -109,7 +109,7 @@ class EbayActivities:
             found = published[0] if published else (offers[0] if offers else None)
             if found is not None:
                 offer_id, live_id = str(found["offerId"]), live_listing_id(found)
-        await self._put_inventory_item(listing, offer_id)
+        await self._put_inventory_item(request, offer_id)
         reused = offer_id is not None
         if offer_id is None:
             activity.heartbeat({"step": "create_offer"})
@@ -153,9 +153,11 @@ class EbayActivities:
 
     # -- revise ------------------------------------------------------------------------------
 
-    async def _revise(self, listing: Listing, current: MarketplaceRef) -> PublishResult:
+    async def _revise(self, request: PublishRequest) -> PublishResult:
         """getOffer tells whether the listing is still live (updateOffer on a withdrawn,
         unpublished offer succeeds without any listing to show it); then the two writes."""
+        listing, current = request.listing, request.current
+        assert current is not None
         activity.heartbeat({"step": "revise", "listing_id": current.listing_id})
         offer_id = await self._offer_id(listing.sku, current)
         live_id = live_listing_id(await self._offer(offer_id)) if offer_id else None
@@ -166,17 +168,20 @@ class EbayActivities:
                 LISTING_GONE,
                 f"listing {current.listing_id} (offer {offer_id}) is no longer live on eBay",
             )
-        await self._put_inventory_item(listing, offer_id)
+        await self._put_inventory_item(request, offer_id)
         await self._update_offer(offer_id, listing)
         activity.logger.info("ebay sku=%s listing %s revised", listing.sku, live_id)
         return self._result(live_id, offer_id, reused=True, action="revised")
 
-    async def _put_inventory_item(self, listing: Listing, offer_id: str | None) -> None:
+    async def _put_inventory_item(self, request: PublishRequest, offer_id: str | None) -> None:
         """createOrReplaceInventoryItem (idempotent); on a published offer it revises the live
         listing's title, description, images, condition and item specifics."""
         settings = self.settings
+        listing = request.listing
         rules = await self.catalog.rules(settings.ebay_marketplace_id, settings.ebay_category_id)
-        item = inventory_item_body(listing, rules, settings.ebay_brand_default())
+        item = inventory_item_body(
+            listing, rules, settings.ebay_brand_default(), request.extras.ebay_aspects
+        )
         activity.heartbeat({"step": "inventory_item", "offer_id": offer_id})
         await self.client.call(
             "put_inventory_item", "PUT", f"/inventory_item/{listing.sku}", json=item

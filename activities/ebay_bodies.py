@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from activities.ebay_catalog import CategoryRules
@@ -13,10 +14,14 @@ FORMAT = "FIXED_PRICE"
 
 
 def inventory_item_body(
-    listing: Listing, rules: CategoryRules, default_brand: str | None
+    listing: Listing,
+    rules: CategoryRules,
+    default_brand: str | None,
+    aspects: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """createOrReplaceInventoryItem payload with everything publishing needs, fitted to the
-    category (raises a non-retryable error when the listing cannot fit it)."""
+    category, with the item specifics a job was given (``aspects``; raises a non-retryable
+    error when the listing cannot fit it)."""
     condition = rules.condition_for(listing.condition)
     return {
         "availability": {"shipToLocationAvailability": {"quantity": listing.quantity}},
@@ -25,7 +30,7 @@ def inventory_item_body(
             "title": listing.title,
             "description": listing.description,
             "imageUrls": list(listing.images),
-            "aspects": rules.item_aspects(listing, default_brand),
+            "aspects": rules.item_aspects(listing, default_brand, aspects),
             **({"brand": listing.brand} if listing.brand else {}),
         },
     }

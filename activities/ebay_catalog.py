@@ -7,21 +7,29 @@ value the category allows wins (``CONDITION_CHOICES``). Item specifics: brand an
 the category's own, localized aspect names (``Marke`` and ``Größe`` on EBAY_DE, ``Brand`` and
 ``Size`` on the English sites); a required brand the listing lacks gets ``EBAY_DEFAULT_BRAND``.
 A listing that cannot fit fails before anything is written, non-retryable, naming what is
-missing.
+missing: required item specifics it lacks as ``MissingListingFields``, which the job asks the
+purchaser for (``awaiting_input``, issue 15), and supplies back as the listing's brand or size
+or as extra item specifics.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from temporalio import activity
 
 from activities.ebay_client import METADATA_API, TAXONOMY_API, EbayClient
-from activities.http_errors import MARKETPLACE_VALIDATION_ERROR, marketplace_error
+from activities.http_errors import (
+    MARKETPLACE_VALIDATION_ERROR,
+    marketplace_error,
+    missing_fields_error,
+)
 from domain.listing import Condition, Listing
 from domain.marketplaces import Marketplace
+from domain.missing_fields import MissingField, ebay_aspect, listing_field
 
 MARKETPLACE = Marketplace.EBAY
 
@@ -106,25 +114,42 @@ class CategoryRules:
             f"{condition.value!r} (allowed there: {allowed})",
         )
 
-    def item_aspects(self, listing: Listing, default_brand: str | None) -> dict[str, list[str]]:
-        """Brand and size under this category's aspect names; every required aspect filled,
-        else a non-retryable error naming the ones the listing lacks."""
+    def item_aspects(
+        self,
+        listing: Listing,
+        default_brand: str | None,
+        supplied: Mapping[str, str] | None = None,
+    ) -> dict[str, list[str]]:
+        """Brand and size under this category's aspect names, and the item specifics a job
+        was given (``supplied``: aspect name -> value, ListingExtras.ebay_aspects); every
+        required aspect filled, else ``MissingListingFields`` naming the ones the listing
+        lacks (the listing's brand or size, or the aspect itself)."""
         values = {"brand": listing.brand or None, "size": listing.size or None}
+        supplied = supplied or {}
         aspects: dict[str, list[str]] = {}
-        missing: list[str] = []
+        missing: list[MissingField] = []
+        names: list[str] = []
         for aspect in self.aspects:
             field = next((f for f, names in ASPECT_NAMES.items() if aspect.name in names), None)
-            value = values.get(field) if field else None
+            value = values.get(field) if field else supplied.get(aspect.name)
             if value is None and field == "brand" and aspect.required:
                 value = default_brand
             if value is not None:
                 aspects[aspect.name] = [value]
             elif aspect.required:
-                missing.append(f"{aspect.name} (the listing's {field})" if field else aspect.name)
+                why = f"{self.where} requires the item specific {aspect.name!r}"
+                if field:
+                    missing.append(listing_field(MARKETPLACE, field, why))
+                    names.append(f"{aspect.name} (the listing's {field})")
+                else:
+                    missing.append(ebay_aspect(aspect.name, why))
+                    names.append(aspect.name)
         if missing:
-            raise _invalid(
+            raise missing_fields_error(
+                MARKETPLACE,
                 "item_specifics",
-                f"{self.where} requires item specifics the listing lacks: {', '.join(missing)}",
+                missing,
+                f"{self.where} requires item specifics the listing lacks: {', '.join(names)}",
             )
         return aspects
 

@@ -16,10 +16,12 @@ from domain.marketplace_errors import (
     MARKETPLACE_AUTH_ERROR,
     MARKETPLACE_UNAVAILABLE,
     MARKETPLACE_VALIDATION_ERROR,
+    MISSING_LISTING_FIELDS,
     NON_RETRYABLE_ERROR_TYPES,
     RATE_LIMITED,
 )
 from domain.marketplaces import Marketplace
+from domain.missing_fields import MissingField
 
 __all__ = [
     "MARKETPLACE_AUTH_ERROR",
@@ -30,6 +32,7 @@ __all__ = [
     "error_for_response",
     "error_for_transport",
     "marketplace_error",
+    "missing_fields_error",
     "send",
 ]
 
@@ -45,23 +48,40 @@ def marketplace_error(
     *,
     status: int | None = None,
     next_retry_delay: timedelta | None = None,
+    details: dict[str, Any] | None = None,
 ) -> ApplicationError:
-    """Build the error; non-retryable exactly for validation and auth failures."""
+    """Build the error; non-retryable exactly for validation and auth failures (and fields
+    the listing lacks). ``details`` are added to the error's details dict."""
     where = f"{marketplace.value} {operation} failed"
     message = f"{where}: HTTP {status}: {text}" if status is not None else f"{where}: {text}"
-    details: dict[str, Any] = {
+    all_details: dict[str, Any] = {
         "marketplace": marketplace.value,
         "operation": operation,
         "status": status,
+        **(details or {}),
     }
     if activity.in_activity():
-        details["attempt"] = activity.info().attempt
+        all_details["attempt"] = activity.info().attempt
     return ApplicationError(
         message,
-        details,
+        all_details,
         type=error_type,
         non_retryable=error_type in NON_RETRYABLE_ERROR_TYPES,
         next_retry_delay=next_retry_delay,
+    )
+
+
+def missing_fields_error(
+    marketplace: Marketplace, operation: str, fields: list[MissingField], text: str
+) -> ApplicationError:
+    """``MissingListingFields`` (non-retryable): the marketplace needs ``fields``, which the
+    job asks for (``awaiting_input``, issue 15); found before any write."""
+    return marketplace_error(
+        marketplace,
+        operation,
+        MISSING_LISTING_FIELDS,
+        text,
+        details={"missing_fields": [f.model_dump(mode="json") for f in fields]},
     )
 
 

@@ -39,13 +39,19 @@ from activities.http_errors import (
     MARKETPLACE_UNAVAILABLE,
     MARKETPLACE_VALIDATION_ERROR,
     marketplace_error,
+    missing_fields_error,
 )
 from activities.recovery import earlier_attempt_may_have_written, last_heartbeat
 from activities.vinted_api import ITEMS_PAGE_SIZE, MARKETPLACE, VintedApi, json_object
 from activities.vinted_items import item_body, item_reference, listing_problems, update_entry
-from activities.vinted_ontology import ItemIds, OntologyCache, UnresolvedItemIds, resolve_item_ids
+from activities.vinted_ontology import (
+    ItemIds,
+    OntologyCache,
+    UnresolvedItemIds,
+    missing_fields,
+    resolve_item_ids,
+)
 from config.settings import Settings
-from domain.listing import Listing
 from domain.marketplace_errors import LISTING_GONE
 from domain.marketplaces import publish_activity_name, withdraw_activity_name
 from domain.messages import PublishRequest, PublishResult, WithdrawRequest, WithdrawResult
@@ -85,7 +91,7 @@ class VintedActivities:
             item_id = await self._find(reference)
             reused = item_id is not None
         if item_id is None:
-            ids = await self._ids(request.listing)
+            ids = await self._ids(request)
             item_id = await self._create(item_body(request.listing, reference, ids))
         details = {"reference": reference, "item_id": item_id}
         activity.heartbeat(details)
@@ -130,22 +136,30 @@ class VintedActivities:
 
     # -- create and revise -------------------------------------------------------------------
 
-    async def _ids(self, listing: Listing) -> ItemIds:
+    async def _ids(self, request: PublishRequest) -> ItemIds:
         """The item's ontology ids, or a non-retryable error naming every field Vinted needs
-        that the listing and the seller's settings do not give."""
+        that the listing, the job's extras and the seller's settings do not give: one a
+        purchaser can supply (catalog, brand, size, package size) as ``MissingListingFields``,
+        which the job asks for (``awaiting_input``, issue 15)."""
+        listing = request.listing
         ontology = await self.ontologies.get(self.api.get_ontologies)
         problems = listing_problems(listing, self.settings.listing_limits())
         try:
-            ids = resolve_item_ids(listing, ontology, self.settings)
+            ids = resolve_item_ids(
+                listing, ontology, self.settings, request.extras.vinted_package_size_id
+            )
         except UnresolvedItemIds as err:
             problems.update(err.problems)
         if problems:
-            raise marketplace_error(
-                MARKETPLACE,
-                "validate_item",
-                MARKETPLACE_VALIDATION_ERROR,
+            text = (
                 f"missing or invalid {', '.join(problems)} "
-                f"(ontology {ontology.version}): {'; '.join(problems.values())}",
+                f"(ontology {ontology.version}): {'; '.join(problems.values())}"
+            )
+            asked = missing_fields(problems, listing, ontology, self.settings)
+            if asked:
+                raise missing_fields_error(MARKETPLACE, "validate_item", asked, text)
+            raise marketplace_error(
+                MARKETPLACE, "validate_item", MARKETPLACE_VALIDATION_ERROR, text
             )
         return ids
 
@@ -187,7 +201,7 @@ class VintedActivities:
         ``ListingGone``: the entity creates it again."""
         details = {"item_id": item_id, "step": "update"}
         activity.heartbeat(details)
-        entry = update_entry(request.listing, item_id, await self._ids(request.listing))
+        entry = update_entry(request.listing, item_id, await self._ids(request))
         for last_try in (False, True):
             response = await self.api.update_item(entry)
             if response.status_code == 404:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from config.settings import Settings
 from domain.listing import Condition, Listing
+from domain.marketplaces import Marketplace
+from domain.missing_fields import MissingField, listing_field, vinted_package_size
 
 CONDITION_ATTRIBUTE = "condition"
 """ASSUMPTION: the id of the condition item attribute (anicolao/vintage names the attribute;
@@ -56,6 +58,8 @@ class Ontology:
     package_size_ids: frozenset[int]
     sizes: Mapping[int, str]
     conditions: Mapping[str, int]
+    package_sizes: Mapping[int, str] = field(default_factory=dict)
+    """Package size id -> title (the choices a job offers when it asks for one)."""
 
     @classmethod
     def parse(cls, document: Mapping[str, Any]) -> Ontology:
@@ -70,6 +74,9 @@ class Ontology:
             version=str(document.get("version", "")),
             catalogs=catalogs,
             package_size_ids=frozenset(p["id"] for p in _entries(enumerations, "package_sizes")),
+            package_sizes={
+                p["id"]: str(p.get("title", "")) for p in _entries(enumerations, "package_sizes")
+            },
             sizes={s["id"]: str(s.get("title", "")) for s in _entries(enumerations, "sizes")},
             conditions={
                 str(o.get("title", "")).casefold(): o["id"]
@@ -101,13 +108,20 @@ class UnresolvedItemIds(ValueError):
         super().__init__("; ".join(f"{field}: {why}" for field, why in problems.items()))
 
 
-def resolve_item_ids(listing: Listing, ontology: Ontology, settings: Settings) -> ItemIds:
+def resolve_item_ids(
+    listing: Listing,
+    ontology: Ontology,
+    settings: Settings,
+    package_size_id: int | None = None,
+) -> ItemIds:
     """The ids for ``listing``: its own ``category``/``size``/``brand`` when given (matched by
-    title, case-insensitively), else the seller's VINTED_* defaults; every id checked against
+    title, case-insensitively), else the seller's VINTED_* defaults; ``package_size_id`` when
+    the job was given one (issue 15), else VINTED_PACKAGE_SIZE_ID; every id checked against
     the ontology. Raises ``UnresolvedItemIds`` naming every field it cannot determine."""
     problems: dict[str, str] = {}
     catalog = _catalog(listing, ontology, settings, problems)
-    package_size_id = settings.vinted_package_size_id
+    if package_size_id is None:
+        package_size_id = settings.vinted_package_size_id
     if package_size_id not in ontology.package_size_ids:
         problems["package_size_id"] = (
             f"VINTED_PACKAGE_SIZE_ID {package_size_id} is not a package size of ontology "
@@ -172,6 +186,39 @@ def _size(
         else "VINTED_DEFAULT_SIZE_ID is not set"
     )
     return None
+
+
+def missing_fields(
+    problems: Mapping[str, str], listing: Listing, ontology: Ontology, settings: Settings
+) -> list[MissingField] | None:
+    """The fields to ask for (``awaiting_input``, issue 15) so that every problem goes away,
+    with the ontology's titles as choices; None when some problem is nothing a purchaser can
+    supply (the ontology has no such condition, a title too long, …)."""
+    fields: list[MissingField] = []
+    for key, why in problems.items():
+        if key == "package_size_id":
+            fields.append(vinted_package_size(ontology.package_sizes, why))
+        elif key in ("category", "catalog_id"):
+            titles = [c.title for c in ontology.catalogs.values() if c.title]
+            fields.append(listing_field(Marketplace.VINTED, "category", why, titles))
+        elif key in ("size", "size_id"):
+            catalog = _known_catalog(listing, ontology, settings)
+            titles = [ontology.sizes[i] for i in sorted(catalog.size_ids) if ontology.sizes.get(i)]
+            fields.append(listing_field(Marketplace.VINTED, "size", why, titles))
+        elif key == "brand":
+            fields.append(listing_field(Marketplace.VINTED, "brand", why))
+        else:
+            return None
+    return fields
+
+
+def _known_catalog(listing: Listing, ontology: Ontology, settings: Settings) -> Catalog:
+    """The catalog a size problem was found in (there is one, or no size would be asked)."""
+    wanted = (listing.category or "").casefold()
+    for catalog in ontology.catalogs.values():
+        if wanted and catalog.title.casefold() == wanted:
+            return catalog
+    return ontology.catalogs[settings.vinted_catalog_id or 0]
 
 
 class OntologyCache:

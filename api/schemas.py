@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    RootModel,
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
@@ -213,6 +214,61 @@ class ProvideInputRequest(BaseModel):
         description="Space-separated `v1,<base64 HMAC-SHA256>` and/or `v1a,<base64 Ed25519>` "
         "over `job_id + '.' + JCS(data)`.",
     )
+
+
+class ProvideFieldsRequest(BaseModel):
+    """MIP-003's ``POST /provide_input``: the fields a job asks for while ``awaiting_input``
+    (its MIP status's ``input_schema``), answering the question ``status_id`` names."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "4b3f0c2e-8a51-4f0e-9d55-2f1f4f1f9a10",
+                    "status_id": "5d0a3c8e-3f4b-5e62-9a8b-0c1d2e3f4a5b",
+                    "input_data": {"size": "W32 L34"},
+                }
+            ]
+        },
+    )
+
+    job_id: str = Field(min_length=1, max_length=255)
+    status_id: str = Field(
+        min_length=1, max_length=255, description="The `id` of the job's awaiting_input status."
+    )
+    input_data: SignedData = Field(
+        description="The values of the status's `input_schema` fields, as a MIP-003 form "
+        "sends them (options by value or by index)."
+    )
+
+
+class ProvideInputBody(RootModel[ProvideInputRequest | ProvideFieldsRequest]):
+    """Either form of ``POST /provide_input``: the signed payment confirmation (``data``,
+    ``signature``) or MIP-003's input (``status_id``, ``input_data``), told apart by those
+    keys; errors are located as in the form chosen."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_form(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if isinstance(value, cls | ProvideInputRequest | ProvideFieldsRequest):
+            return handler(value)
+        mip = isinstance(value, dict) and ("status_id" in value or "input_data" in value)
+        form = ProvideFieldsRequest if mip else ProvideInputRequest
+        try:
+            return handler(form.model_validate(value))
+        except ValidationError as err:
+            errors = err.errors(include_url=False)
+            raise ValidationError.from_exception_data(form.__name__, errors) from None  # type: ignore[arg-type]
+
+
+class ProvideFieldsResponse(BaseModel):
+    """MIP-003's answer to ``provide_input``: ``input_hash`` (MIP-004, over ``input_data`` as
+    received, with the job's identifier_from_purchaser) and the agent's ``signature`` of it,
+    empty while no agent key is configured (as the ``masumi`` SDK answers)."""
+
+    input_hash: str
+    signature: str = ""
 
 
 def _unix(moment: datetime) -> int:

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     batch_concurrency: int = Field(default=50, ge=1, le=10_000)
     batch_history_events_per_run: int = Field(default=8_000, ge=20, le=50_000)
     retry_window: timedelta = timedelta(days=7)
+    # How long a job waits in awaiting_input for fields a marketplace needs (issue 15); past
+    # it the job fails with input_timeout.
+    input_timeout: timedelta = timedelta(hours=24)
 
     # MIP-003 (Masumi): what the start response tells an agent marketplace. The identifier and
     # the seller's verification key come from registering the agent with Masumi; unset, they
@@ -383,6 +386,7 @@ class Settings(BaseSettings):
     @field_validator(
         "payment_timeout",
         "retry_window",
+        "input_timeout",
         "publish_retry_initial_interval",
         "publish_retry_maximum_interval",
         "publish_heartbeat_timeout",

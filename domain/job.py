@@ -11,6 +11,13 @@ from temporalio.common import RetryPolicy
 from domain.callbacks import CallbackDelivery, CallbackPolicy, CallbackView, callback_view
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
+from domain.missing_fields import (
+    InputRequest,
+    InputRequestView,
+    ListingExtras,
+    MissingField,
+    merge,
+)
 from domain.status import (
     Action,
     JobStatus,
@@ -110,6 +117,8 @@ class JobInput(BaseModel):
     """Per marketplace, from the gateway's settings; absent entries use the defaults."""
     callback: CallbackPolicy | None = None
     """Where completed, failed and cancelled are POSTed (``callback_url``, issue 16)."""
+    input_timeout: timedelta = timedelta(hours=24)
+    """How long the job waits in ``awaiting_input`` (INPUT_TIMEOUT) before ``input_timeout``."""
 
 
 class JobView(BaseModel):
@@ -137,6 +146,14 @@ class JobView(BaseModel):
         default=None,
         description="The completion callbacks' delivery (null: the job has no callback_url).",
     )
+    input_request: InputRequestView | None = Field(
+        default=None,
+        description="While `awaiting_input`: the fields a marketplace needs, as a MIP-003 "
+        "input schema, and the `status_id` that `POST /provide_input` names (issue 15).",
+    )
+    input_round: int = Field(
+        default=0, description="How many times the job was given fields it asked for."
+    )
     stale: bool = Field(
         default=False,
         description="True when the view was rebuilt from the workflow memo because no worker "
@@ -157,6 +174,15 @@ class Job:
         self.input_webhook_id: str | None = None
         self.input_fingerprint: str | None = None
         self.callbacks: list[CallbackDelivery] = []
+        # Issue 15: the listing as applied (with fields the job was given), what the
+        # marketplaces found missing, the open question and how many were answered.
+        self.listing = job_input.listing
+        self.extras = ListingExtras()
+        self.missing: dict[Marketplace, list[MissingField]] = {}
+        self.input_request: InputRequest | None = None
+        self.input_round = 0
+        self.answered_status_id: str | None = None
+        self.answer_fingerprint: str | None = None
         self.events: list[JobEvent] = []
         self.record(now, "job.created", {"marketplaces": [m.value for m in job_input.marketplaces]})
 
@@ -203,6 +229,49 @@ class Job:
         )
         return state
 
+    # -- asking for fields a marketplace needs (issue 15) ------------------------------------
+
+    def ask_for_input(self, at: datetime) -> InputRequest:
+        """``running -> awaiting_input``: one question with every field the marketplaces
+        found missing (one per form id), open until ``at`` + INPUT_TIMEOUT."""
+        fields = merge(f for fields in self.missing.values() for f in fields)
+        self.input_request = InputRequest(
+            number=self.input_round + 1,
+            fields=fields,
+            asked_at=at,
+            deadline=at + self.input.input_timeout,
+        )
+        detail = {
+            "fields": [f.id for f in fields],
+            "marketplaces": [m.value for m in self.missing],
+        }
+        self.move_to(JobStatus.AWAITING_INPUT, at, detail)
+        return self.input_request
+
+    def take_fields(
+        self, listing: Listing, extras: ListingExtras, fingerprint: str, at: datetime
+    ) -> list[Marketplace]:
+        """``awaiting_input -> running`` with the answer applied; the marketplaces that asked
+        (they run again). ``fingerprint``: the answer's, so that a re-send is known."""
+        asked = list(self.missing)
+        fields = [f.id for f in self.input_request.fields] if self.input_request else []
+        view = self.input_request_view()
+        self.answered_status_id = view.status_id if view else None
+        self.listing, self.extras = listing, extras
+        self.missing = {}
+        self.input_request = None
+        self.input_round += 1
+        self.answer_fingerprint = fingerprint
+        self.move_to(JobStatus.RUNNING, at, {"fields": fields, "input_round": self.input_round})
+        return asked
+
+    def status_occurrence(self) -> str:
+        """Which stay in its status the job is in (domain.mip003.status_id): the retry, and
+        the question asked or answered last, once there is one."""
+        occurrence = f"retry-{self.retry_count}"
+        number = self.input_request.number if self.input_request else self.input_round
+        return f"{occurrence}-input-{number}" if number else occurrence
+
     def marketplaces_in(self, *statuses: MarketplaceStatus) -> list[Marketplace]:
         return [m for m, s in self.marketplaces.items() if s.status in statuses]
 
@@ -232,6 +301,21 @@ class Job:
             retry_count=self.retry_count,
             max_retries=self.input.max_retries,
             callback=self.callback_view(),
+            input_request=self.input_request_view(),
+            input_round=self.input_round,
+        )
+
+    def input_request_view(self) -> InputRequestView | None:
+        request = self.input_request
+        if request is None or self.status is not JobStatus.AWAITING_INPUT:
+            return None
+        from domain.mip003 import status_id  # domain.mip003 reads this module's types
+
+        return InputRequestView(
+            status_id=status_id(self.input.job_id, self.status, self.status_occurrence()),
+            input_schema=request.input_schema(),
+            marketplaces={m: [f.id for f in fields] for m, fields in self.missing.items()},
+            deadline=request.deadline,
         )
 
     def callback_view(self) -> CallbackView | None:
@@ -250,6 +334,8 @@ class Job:
             error=self.error,
             marketplaces={m: s.status for m, s in self.marketplaces.items()},
             callback=self.callback_view(),
+            input_request=self.input_request_view(),
+            input_round=self.input_round,
         ).workflow_part()
 
 

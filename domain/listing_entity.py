@@ -18,6 +18,7 @@ from domain.job import JobError, JobEvent, JobView, PublishRetry
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.messages import MarketplaceRef
+from domain.missing_fields import ListingExtras, MissingField
 from domain.sales import OrderLine
 from domain.status import Action, JobStatus, MarketplaceStatus
 from domain.timestamps import UtcDatetime
@@ -56,10 +57,15 @@ class PlacementState(StrEnum):
     FAILED = "failed"
 
 
-def content_fingerprint(listing: Listing) -> str:
+def content_fingerprint(listing: Listing, extras: ListingExtras | None = None) -> str:
     """Equal for two listings a marketplace would show alike: a job bringing the same content
-    is ``unchanged``, with no write at all."""
-    return fingerprint(listing.model_dump(mode="json"))
+    is ``unchanged``, with no write at all. Fields a job supplied beyond the listing (issue
+    15) count as content; without them the fingerprint is the listing's alone, as before."""
+    if extras is None or extras.is_empty():
+        return fingerprint(listing.model_dump(mode="json"))
+    return fingerprint(
+        {"listing": listing.model_dump(mode="json"), "extras": extras.model_dump(mode="json")}
+    )
 
 
 def images_fingerprint(listing: Listing) -> str:
@@ -110,10 +116,16 @@ class Change(BaseModel):
     trace: dict[str, str] | None = None
     """The job's trace context at the hand-off (W3C ``traceparent``…), so the entity runs this
     change's activities in the job's trace (config/tracing.py); None when tracing is off."""
+    extras: ListingExtras = Field(default_factory=ListingExtras)
+    """Fields the job was given beyond the listing (issue 15), for the adapters."""
+    input_round: int = 0
+    """0, or n when the job hands the change over again with the n-th answer to its
+    ``awaiting_input`` question (a new change id: not dropped as a re-delivery)."""
 
     @property
     def change_id(self) -> str:
-        return f"{self.job_id}#{self.round}"
+        base = f"{self.job_id}#{self.round}"
+        return f"{base}.{self.input_round}" if self.input_round else base
 
 
 class WithdrawJob(BaseModel):
@@ -148,6 +160,9 @@ class Outcome(BaseModel):
     listing_url: str | None = None
     attempts: int = 0
     error: JobError | None = None
+    missing_fields: list[MissingField] = Field(default_factory=list)
+    """FAILED because the marketplace needs these fields (``input_required``): the job asks
+    for them (``awaiting_input``, issue 15)."""
 
 
 class Outcomes(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.callbacks import CallbackView
 from domain.job import JobError, JobView
 from domain.marketplaces import Marketplace
+from domain.missing_fields import InputRequestView
 from domain.status import JobStatus, MarketplaceStatus
 
 
@@ -44,6 +45,10 @@ class JobMemo(BaseModel):
     callback: CallbackView | None = None
     """Written only for a job with a callback URL (issue 16), so other jobs' memos stay as
     recorded histories have them."""
+    input_request: InputRequestView | None = None
+    input_round: int = 0
+    """Both written once a job first asks for fields (issue 15), from then on every time (a
+    question answered must be cleared); other jobs' memos stay as recorded."""
 
     @staticmethod
     def at_start(
@@ -74,6 +79,10 @@ class JobMemo(BaseModel):
             part["input_fingerprint"] = self.input_fingerprint
         if self.callback is not None:
             part["callback"] = self.callback.model_dump(mode="json")
+        if self.input_request is not None or self.input_round:
+            request = self.input_request
+            part["input_request"] = request.model_dump(mode="json") if request else None
+            part["input_round"] = self.input_round
         return part
 
     def callback_pending(self) -> bool:
@@ -92,6 +101,10 @@ class JobMemo(BaseModel):
             update["error"] = self.error
             if self.callback is not None:
                 update["callback"] = self.callback
+            # A question is open only while awaiting_input (a cancel leaves the key behind).
+            awaiting = self.status is JobStatus.AWAITING_INPUT
+            update["input_request"] = self.input_request if awaiting else None
+            update["input_round"] = self.input_round
         marketplaces = {m: s.model_copy() for m, s in self.view.marketplaces.items()}
         for name, status in self.marketplaces.items():
             if name in marketplaces:

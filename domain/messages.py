@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.canonical import fingerprint
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
+from domain.missing_fields import ListingExtras
 from domain.timestamps import UtcDatetime
 
 
@@ -47,12 +48,32 @@ REFUSED = "Refused"
 with its message (the state did not allow it; nothing changed)."""
 
 
+INVALID_INPUT = "InvalidInput"
+"""ApplicationError type of a ``provide_fields`` Update whose values do not fit the question:
+the gateway answers 422 naming each field (details: ``[{"field", "message"}]``)."""
+
+
 class InputReceipt(BaseModel):
     """Result of the ``submit_input`` Update: taken now, or a re-send of the input taken."""
 
     model_config = ConfigDict(extra="forbid")
 
     duplicate: bool = False
+
+
+class FieldsAnswer(BaseModel):
+    """The ``provide_fields`` Update: MIP-003's ``POST /provide_input {job_id, status_id,
+    input_data}``, the fields a job asks for while ``awaiting_input`` (issue 15)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status_id: str
+    input_data: dict[str, Any]
+    received_at: UtcDatetime
+
+    def fingerprint(self) -> str:
+        """The same answer re-sent (same question, same values) is answered alike."""
+        return fingerprint({"status_id": self.status_id, "input_data": self.input_data})
 
 
 class CancelRequest(BaseModel):
@@ -102,6 +123,9 @@ class PublishRequest(BaseModel):
     """True when an earlier execution with this ``idempotency_key`` may have written (an admin
     retry of a failed marketplace): a create looks its listing up even on attempt 1. Attempts
     after the first (or with heartbeat details) always do; a fresh create never pages."""
+    extras: ListingExtras = Field(default_factory=ListingExtras)
+    """What the job was given beyond the listing (eBay item specifics, Vinted's package size)
+    after a ``MissingListingFields`` failure (``awaiting_input``, issue 15)."""
 
 
 class PublishResult(BaseModel):

@@ -35,7 +35,7 @@ MIP_STATUS_OF: dict[str, MipStatus] = {
     # MIP-003 has no cancelled: to its clients the job failed; the reason is in `message`.
     "cancelled": MipStatus.FAILED,
 }
-"""Keyed by ``JobStatus`` value: ``awaiting_input`` is mapped before the job machine has it."""
+"""Keyed by ``JobStatus`` value."""
 
 _STATUS_ID_NAMESPACE = uuid.UUID("0b6f3f5e-6d1e-4c3a-9a57-7d1f3c2a9e10")
 
@@ -75,6 +75,12 @@ def status_message(view: JobView, cancel_reason: str | None = None) -> str | Non
     """A line for people: what the job waits for, where it publishes, why it failed."""
     if view.status is JobStatus.AWAITING_PAYMENT:
         return f"waiting for payment until {format_utc(view.pay_by_time)}"
+    if view.status is JobStatus.AWAITING_INPUT and view.input_request is not None:
+        fields = ", ".join(
+            f"{m.value}: {', '.join(ids)}" for m, ids in view.input_request.marketplaces.items()
+        )
+        deadline = format_utc(view.input_request.deadline)
+        return f"waiting for input until {deadline}: {fields}"
     if view.status is JobStatus.RUNNING:
         states = ", ".join(f"{m.value} {s.status.value}" for m, s in view.marketplaces.items())
         return f"publishing: {states}"
@@ -94,11 +100,20 @@ def mip_status_view(
     input_schema: dict[str, Any] | None = None,
     occurrence: str | None = None,
 ) -> MipStatusView:
-    """The MIP-003 status of a job view. ``input_schema`` and ``occurrence`` are for a job
-    awaiting input: the fields it asks for, and which request this is (see ``status_id``)."""
+    """The MIP-003 status of a job view. While ``awaiting_input`` the id and ``input_schema``
+    are the job's question (``view.input_request``, issue 15); ``input_schema`` and
+    ``occurrence`` override them (see ``status_id``)."""
     completed = view.status is JobStatus.COMPLETED
+    asking = view.input_request if view.status is JobStatus.AWAITING_INPUT else None
+    if occurrence is None:
+        occurrence = f"retry-{view.retry_count}"
+        occurrence += f"-input-{view.input_round}" if view.input_round else ""
+    if asking is not None and input_schema is None:
+        input_schema = asking.input_schema
     return MipStatusView(
-        id=status_id(view.job_id, view.status, occurrence or f"retry-{view.retry_count}"),
+        id=asking.status_id
+        if asking is not None
+        else status_id(view.job_id, view.status, occurrence),
         job_id=view.job_id,
         status=MIP_STATUS_OF[view.status.value],
         message=status_message(view, cancel_reason),

@@ -8,6 +8,8 @@ from enum import StrEnum
 class JobStatus(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     RUNNING = "running"
+    AWAITING_INPUT = "awaiting_input"
+    """A marketplace needs fields the listing lacks; the job asks for them (issue 15)."""
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -43,7 +45,11 @@ JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.AWAITING_PAYMENT: frozenset(
         {JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED}
     ),
-    JobStatus.RUNNING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.RUNNING: frozenset(
+        {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.AWAITING_INPUT}
+    ),
+    # awaiting_input -> running once the fields are supplied; -> failed (input_timeout).
+    JobStatus.AWAITING_INPUT: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED}),
     # failed -> running is an admin retry; the retry budget is checked by the caller.
     JobStatus.FAILED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
     JobStatus.COMPLETED: frozenset(),
@@ -90,6 +96,12 @@ def check_marketplace_transition(
 def awaits_input(status: JobStatus) -> bool:
     """A job or batch takes a payment confirmation only while ``awaiting_payment``."""
     return status is JobStatus.AWAITING_PAYMENT
+
+
+def awaits_fields(status: JobStatus) -> bool:
+    """A job takes ``POST /provide_input {job_id, status_id, input_data}`` (MIP-003's
+    human-in-the-loop input) only while ``awaiting_input``."""
+    return status is JobStatus.AWAITING_INPUT
 
 
 def can_cancel(status: JobStatus) -> bool:

@@ -27,22 +27,15 @@ with workflow.unsafe.imports_passed_through():
 
     # Job.memo() imports domain.memo: load it here, passed through the sandbox.
     from domain.memo import JobMemo  # noqa: F401
-    from domain.messages import (
-        CancelRequest,
-        RetryRequest,
-        SignedInput,
-    )
-    from domain.status import (
-        Action,
-        JobStatus,
-        MarketplaceStatus,
-        retries_left,
-    )
+    from domain.messages import CancelRequest, RetryRequest, SignedInput
+    from domain.status import Action, JobStatus, MarketplaceStatus, retries_left
 
 
 ENTITY_PATCH = "listing-entity"
 """Rounds go through the SKU's ListingWorkflow (issue 13); histories without this marker
 replay the job's own publish activities (workflows/legacy_publish.py)."""
+INPUT_PATCH = "awaiting-input"
+"""A marketplace found fields missing: the job asks for them (issue 15; only such jobs mark)."""
 HAND_OFF_TIMEOUT = timedelta(seconds=10)
 
 
@@ -85,11 +78,20 @@ class JobWorkflow(JobMessages):
             if self._cancel is not None:
                 self._cancel_job()
                 return await self._finish()
-            failed = self._job.marketplaces_in(MarketplaceStatus.FAILED)
-            if not failed:
-                self._move(JobStatus.COMPLETED)
-                return await self._finish()
-            self._job.fail(self._round_error(failed), workflow.now())
+            if self._job.missing and workflow.patched(INPUT_PATCH):
+                pending = await self._ask_for_input()
+                if pending:
+                    continue
+                if self._cancel is not None:
+                    return await self._finish()
+                error = JobError(code="input_timeout", message="no input before the deadline")
+            else:
+                failed = self._job.marketplaces_in(MarketplaceStatus.FAILED)
+                if not failed:
+                    self._move(JobStatus.COMPLETED)
+                    return await self._finish()
+                error = self._round_error(failed)
+            self._job.fail(error, workflow.now())
             self._save_memo()
             self._callbacks.announce()  # issue 16: failed, while it waits for a retry
             await self._report_to_batch()
@@ -184,6 +186,27 @@ class JobWorkflow(JobMessages):
         self._save_memo()
         return self._job.marketplaces_in(MarketplaceStatus.FAILED)
 
+    async def _ask_for_input(self) -> list[Marketplace]:
+        """``awaiting_input`` until ``provide_fields`` (the marketplaces that asked, to run
+        again), a cancel (what the job created is withdrawn) or INPUT_TIMEOUT ([])."""
+        asked = list(self._job.missing)
+        request = self._job.ask_for_input(workflow.now())
+        self._save_memo()
+        try:
+            await workflow.wait_condition(
+                lambda: self._job.status is not JobStatus.AWAITING_INPUT or self._cancelled(),
+                timeout=request.deadline - workflow.now(),
+                timeout_summary="input deadline",
+            )
+        except TimeoutError:
+            pass
+        if self._job.status is JobStatus.RUNNING:
+            return asked
+        if self._cancel is not None:
+            await self._withdraw()
+            self._cancel_job()
+        return []
+
     # -- the change, applied by the listing entity ------------------------------------------
 
     async def _apply_round(self, marketplaces: list[Marketplace]) -> None:
@@ -192,16 +215,19 @@ class JobWorkflow(JobMessages):
         the job created."""
         now = workflow.now()
         for marketplace in marketplaces:
+            self._job.missing.pop(marketplace, None)
             self._job.move_marketplace(marketplace, MarketplaceStatus.RUNNING, now)
         self._save_memo()
         job_input = self._job.input
         change = Change(
             job_id=job_input.job_id,
             round=self._job.retry_count,
-            listing=job_input.listing,
+            listing=self._job.listing,
             marketplaces=marketplaces,
             publish_retry=job_input.publish_retry,
             heartbeat_timeout=job_input.publish_heartbeat_timeout,
+            extras=self._job.extras,
+            input_round=self._job.input_round,
         )
         await workflow.execute_local_activity(
             HAND_CHANGE_ACTIVITY,

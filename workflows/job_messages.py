@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows.refusals import refuse
+from workflows.refusals import refuse, refuse_input
 
 with workflow.unsafe.imports_passed_through():
     from domain.batch import BatchRelease
+    from domain.input_form import FormError
     from domain.job import Job, JobEvent, JobView
     from domain.listing_entity import (
         OUTCOMES_SIGNAL,
@@ -24,10 +25,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.messages import (
         CancelRequest,
+        FieldsAnswer,
         InputReceipt,
         RetryRequest,
         SignedInput,
     )
+
+    # Job.input_request_view() imports domain.mip003: load it here, passed through the sandbox.
+    from domain.mip003 import status_id  # noqa: F401
+    from domain.missing_fields import read_answer
     from domain.status import (
         JobStatus,
         MarketplaceStatus,
@@ -90,6 +96,8 @@ class JobMessages:
         state.attempts += outcome.attempts
         state.action = outcome.action
         state.error = outcome.error
+        if outcome.missing_fields:  # the job asks for them (awaiting_input, issue 15)
+            self._job.missing[outcome.marketplace] = outcome.missing_fields
         detail: dict[str, object] = {"attempts": outcome.attempts}
         if outcome.status is MarketplaceStatus.COMPLETED:
             state.listing_id = outcome.listing_id
@@ -155,6 +163,52 @@ class JobMessages:
         self._job.input_webhook_id = signed_input.webhook_id
         self._job.input_fingerprint = signed_input.fingerprint()
         self._job.record(workflow.now(), "input.received", _input_detail(signed_input))
+
+    # -- fields a marketplace needs (issue 15) ------------------------------------------------
+
+    @workflow.update
+    def provide_fields(self, answer: FieldsAnswer) -> InputReceipt:
+        """The fields the job asks for while ``awaiting_input``, answering the question
+        ``status_id`` names: taken at once (``running``), the change handed over again. A
+        re-send of the answer taken is a duplicate; anything else is refused (``REFUSED``)."""
+        self._validate_fields(answer)
+        job = self._job
+        if job.input_request_view() is None or job.input_request is None:
+            job.record(workflow.now(), "input.duplicate", {"status_id": answer.status_id})
+            return InputReceipt(duplicate=True)
+        listing, extras = read_answer(
+            job.input_request.fields, answer.input_data, job.listing, job.extras
+        )
+        # The flow hands the change over in this same workflow task and saves the memo then.
+        job.take_fields(listing, extras, answer.fingerprint(), workflow.now())
+        return InputReceipt()
+
+    @provide_fields.validator
+    def _validate_fields(self, answer: FieldsAnswer) -> None:
+        refuse(self._fields_refusal(answer))
+        job = self._job
+        if job.input_request is not None and job.input_request_view() is not None:
+            try:
+                read_answer(job.input_request.fields, answer.input_data, job.listing, job.extras)
+            except FormError as err:
+                refuse_input(err.errors)
+
+    def _fields_refusal(self, answer: FieldsAnswer) -> str | None:
+        job = self._job
+        asking = job.input_request_view()
+        if asking is None:
+            if (
+                answer.status_id == job.answered_status_id
+                and answer.fingerprint() == job.answer_fingerprint
+            ):
+                return None  # the answer taken, re-sent
+            return f"job {job.input.job_id} is {job.status.value}, not awaiting_input"
+        if answer.status_id != asking.status_id:
+            return (
+                f"status_id {answer.status_id} is not the question job {job.input.job_id} "
+                f"asks now ({asking.status_id})"
+            )
+        return None
 
     @workflow.signal
     def release(self, release: BatchRelease) -> None:

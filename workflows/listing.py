@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         NON_RETRYABLE_ERROR_TYPES,
         attempts_of,
         job_error,
+        missing_fields_of,
     )
     from domain.marketplaces import (
         Marketplace,
@@ -142,7 +143,7 @@ class ListingWorkflow:
     async def _apply_one(self, change: Change, marketplace: Marketplace) -> None:
         placement = self._s.placement(marketplace)
         if placement.state is PlacementState.LIVE and placement.content == content_fingerprint(
-            change.listing
+            change.listing, change.extras
         ):
             placement.job_id = change.job_id
             self._s.applied(change.job_id)
@@ -184,6 +185,7 @@ class ListingWorkflow:
                     # A job's retry, or a marketplace whose last create failed: what a lost
                     # answer may have created is looked up before creating.
                     recover=change.round > 0 or placement.state is PlacementState.FAILED,
+                    extras=change.extras,
                 ),
                 result_type=PublishResult,
                 task_queue=marketplace_task_queue(marketplace),
@@ -221,7 +223,7 @@ class ListingWorkflow:
         placement.job_id = change.job_id
         if created:
             placement.created_by = change.job_id
-        placement.content = content_fingerprint(change.listing)
+        placement.content = content_fingerprint(change.listing, change.extras)
         placement.images = images_fingerprint(change.listing)
         placement.updated_at = workflow.now()
         placement.error = None
@@ -239,11 +241,16 @@ class ListingWorkflow:
         err: BaseException,
     ) -> None:
         attempts = attempts_of(err)
+        missing = []
         if change.job_id in self._s.cancelled_jobs:
             if current is None:
                 # The create may have been made with its answer lost: the withdrawal looks.
                 self._s.lost_creates.setdefault(change.job_id, []).append(marketplace)
             error = JobError(code="cancelled", message="job cancelled while publishing")
+        elif missing := missing_fields_of(err):
+            # Fields the listing lacks are found before any write: the placement stays as it
+            # was, and the job asks for them (issue 15).
+            error = job_error(err)
         else:
             error = job_error(err)
             placement.error = error
@@ -257,6 +264,7 @@ class ListingWorkflow:
             status=MarketplaceStatus.FAILED,
             attempts=attempts,
             error=error,
+            missing_fields=missing,
         )
         self._outcomes.append(outcome)
 

@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyKey, Jobs, PreferWait, SettingsDep
 from api.problems import PROBLEM
-from api.schemas import ProvideInputRequest, StartJobRequest, StartJobResponse
+from api.schemas import (
+    ProvideFieldsRequest,
+    ProvideFieldsResponse,
+    ProvideInputBody,
+    StartJobRequest,
+    StartJobResponse,
+)
 from domain.job import JobEvent, JobView
 from domain.status import SETTLED_JOB_STATUSES
 
@@ -71,25 +77,40 @@ async def job_events(jobs: Jobs, job_id: JobIdPath) -> list[JobEvent]:
 
 @router.post(
     "/provide_input",
-    response_model=JobView,
+    response_model=JobView | ProvideFieldsResponse,
     responses={
+        200: {
+            "description": "Signed payment: the job settled (its view). MIP-003 input: taken, "
+            "`{input_hash, signature}`.",
+            "model": JobView | ProvideFieldsResponse,
+        },
         202: {"description": "Accepted; the job is still running.", "model": JobView},
         403: {"description": "No valid signature.", **PROBLEM},
         404: {"description": "Unknown job.", **PROBLEM},
-        409: {"description": "The job is not awaiting payment.", **PROBLEM},
-        422: {"description": "Invalid body.", **PROBLEM},
+        409: {
+            "description": "Signed payment: the job is not awaiting payment. MIP-003 input: "
+            "the job is not awaiting input, or `status_id` is not its question.",
+            **PROBLEM,
+        },
+        422: {"description": "Invalid body, or input_data that does not fit.", **PROBLEM},
         503: {"description": "Temporal or its workers unavailable; retry.", **PROBLEM},
     },
-    summary="Deliver the signed payment confirmation, then wait for the outcome.",
+    summary="Deliver the signed payment confirmation, then wait for the outcome; or, MIP-003, "
+    "the fields an awaiting_input job asks for.",
 )
 async def provide_input(
-    jobs: Jobs, settings: SettingsDep, body: ProvideInputRequest, wait: PreferWait
+    jobs: Jobs, settings: SettingsDep, body: ProvideInputBody, wait: PreferWait
 ) -> Any:
-    """Exactly one of several different inputs is taken; re-sending the input that was taken
-    gets the same answer as the first time (200/202 with the view)."""
-    await jobs.provide_input(body)
+    """Signed payment (``data``, ``signature``): exactly one of several different inputs is
+    taken; re-sending the input that was taken gets the same answer as the first time
+    (200/202 with the view). MIP-003 input (``status_id``, ``input_data``): 200
+    ``{input_hash, signature}``; the job resumes (issue 15)."""
+    request = body.root
+    if isinstance(request, ProvideFieldsRequest):
+        return await jobs.provide_fields(request)
+    await jobs.provide_input(request)
     seconds = settings.provide_input_wait if wait is None else wait
-    view = await jobs.wait_until_settled(body.job_id, seconds)
+    view = await jobs.wait_until_settled(request.job_id, seconds)
     headers = {"Location": f"/status/{view.job_id}"}
     if wait is not None:
         headers["Preference-Applied"] = f"wait={wait:g}"

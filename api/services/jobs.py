@@ -13,7 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from temporalio.client import WorkflowHandle
 
 from api.problems import ProblemError
-from api.schemas import ProvideInputRequest, StartJobRequest
+from api.schemas import (
+    ProvideFieldsRequest,
+    ProvideFieldsResponse,
+    ProvideInputRequest,
+    StartJobRequest,
+)
 from api.services.callback_urls import callback_url_errors
 from api.services.payments import Payments
 from api.services.temporal import JOB, LISTING, ExecutionClosed, Executions, WorkerSilent
@@ -25,7 +30,7 @@ from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
 from domain.listing_entity import ListingView, listing_workflow_id, with_listing_progress
 from domain.marketplaces import ALL_MARKETPLACES
 from domain.memo import JobMemo
-from domain.messages import CancelRequest, RetryRequest, SignedInput
+from domain.messages import CancelRequest, FieldsAnswer, RetryRequest, SignedInput
 from domain.mip003 import MipStatusView, mip_status_view
 from domain.status import SETTLED_JOB_STATUSES, JobStatus, MarketplaceStatus
 from workflows.job import JobWorkflow
@@ -93,6 +98,7 @@ def build_job_input(
         pay_by_time=now + settings.payment_timeout,
         max_retries=settings.job_max_retries,
         retry_window=settings.retry_window,
+        input_timeout=settings.input_timeout,
         request_fingerprint=fingerprint(request_json(request)),
         publish_heartbeat_timeout=settings.publish_heartbeat_timeout,
         batch_id=batch_id,
@@ -219,6 +225,21 @@ class JobService:
         )
         return await self._pay(execution, signed_input)
 
+    async def provide_fields(self, request: ProvideFieldsRequest) -> ProvideFieldsResponse:
+        """MIP-003 input for an ``awaiting_input`` job (issue 15): 404 unknown; 409 not
+        awaiting input or ``status_id`` not its question; 422 naming each field that does not
+        fit the question's schema; else taken (the job runs again). A re-send of the answer
+        taken gets the same answer."""
+        execution = await self.executions.describe(JOB, request.job_id)
+        answer = FieldsAnswer(
+            status_id=request.status_id, input_data=request.input_data, received_at=utcnow()
+        )
+        await self._update(request.job_id, JobWorkflow.provide_fields, answer)
+        view = JobMemo.model_validate(execution.memo).view
+        identifier = view.identifier_from_purchaser if view else ""
+        log.info("input taken job_id=%s status_id=%s", request.job_id, request.status_id)
+        return ProvideFieldsResponse(input_hash=input_hash(identifier, request.input_data))
+
     async def confirm_payment(self, job_id: str, signed_input: SignedInput) -> bool:
         """A verified payment webhook; True when this delivery was already applied."""
         execution = await self.executions.describe(JOB, job_id)
@@ -262,11 +283,12 @@ class JobService:
                     # Terminated or failed outside our code: keep reading the status instead.
                     result = loop.create_future()
                 memo = JobMemo.model_validate((await self.executions.describe(JOB, job_id)).memo)
-                if memo.status is JobStatus.FAILED or (
+                if memo.status in (JobStatus.FAILED, JobStatus.AWAITING_INPUT) or (
                     memo.status in SETTLED_JOB_STATUSES and memo.callback_pending()
                 ):
-                    # Open for retries, or for its callback's delivery (which may take the
-                    # whole CALLBACK_RETRY_WINDOW): only the query has the whole view.
+                    # Open for retries or for fields it asks for (awaiting_input), or for its
+                    # callback's delivery (which may take the whole CALLBACK_RETRY_WINDOW):
+                    # only the query has the whole view.
                     break
                 if memo.status in SETTLED_JOB_STATUSES:
                     # Completed or cancelled: the workflow is closing and result() is about to

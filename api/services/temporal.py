@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -29,7 +30,7 @@ from api.problems import ProblemError
 from config.settings import Settings
 from domain.ids import is_plausible_id
 from domain.marketplaces import JOB_TASK_QUEUE
-from domain.messages import REFUSED
+from domain.messages import INVALID_INPUT, REFUSED
 
 log = logging.getLogger("api.temporal")
 
@@ -149,6 +150,8 @@ class Executions:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == REFUSED:
                 raise ProblemError(409, cause.message) from None
+            if isinstance(cause, ApplicationError) and cause.type == INVALID_INPUT:
+                raise RequestValidationError(invalid_input_errors(cause)) from None
             raise
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             raise ProblemError(
@@ -164,3 +167,14 @@ class Executions:
 
     async def signal(self, workflow_id: str, signal: Any, arg: Any) -> None:
         await self.handle(workflow_id).signal(signal, arg)
+
+
+def invalid_input_errors(cause: ApplicationError) -> list[dict[str, Any]]:
+    """The 422 errors of an ``InvalidInput`` refusal: one per form field, at
+    ``input_data.<field id>`` (workflows/refusals.py ``refuse_input``)."""
+    details = cause.details[0] if cause.details else []
+    return [
+        {"type": "input_form", "loc": ("body", "input_data", e["field"]), "msg": e["message"]}
+        for e in details
+        if isinstance(e, dict)
+    ] or [{"type": "input_form", "loc": ("body", "input_data"), "msg": cause.message}]

@@ -9,10 +9,13 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.ebay import EbayActivities
+from activities.ebay_catalog import Aspect, CategoryRules
 from api.schemas import EXAMPLE_START_JOB
 from config.settings import Settings
 from domain.listing import Listing
+from domain.marketplace_errors import MISSING_LISTING_FIELDS, missing_fields_of
 from domain.marketplaces import Marketplace
+from domain.missing_fields import FieldTarget
 from tests.activities.ebay_support import Wire
 from tests.activities.harness import Attempts, publish_request
 from tests.support.simulator import SimulatorControl
@@ -116,14 +119,50 @@ async def test_a_required_size_the_listing_lacks_fails_before_any_write(
     settings: Settings, ebay_http: httpx.AsyncClient, sim: SimulatorControl
 ) -> None:
     """Fault #7: category 11483 requires "Größe": the listing fails, not retryable, naming the
-    aspect and the listing's field; nothing written."""
+    aspect and the listing's field; nothing written. Issue 15: the failure carries the field
+    the job asks for (``awaiting_input``): the listing's ``size``."""
     jeans = settings.model_copy(update={"ebay_category_id": "11483"})
     with pytest.raises(ApplicationError) as failure:
         await _attempts(jeans, ebay_http).run(publish_request(EBAY))
-    assert failure.value.type == "MarketplaceValidationError" and failure.value.non_retryable
+    assert failure.value.type == MISSING_LISTING_FIELDS and failure.value.non_retryable
     assert "Größe (the listing's size)" in failure.value.message
     assert "11483" in failure.value.message
+    [missing] = missing_fields_of(failure.value)
+    assert (missing.id, missing.target, missing.key) == ("size", FieldTarget.LISTING, "size")
+    assert "Größe" in missing.description and missing.marketplace is EBAY
     assert await sim.calls("ebay", "createOrReplaceInventoryItem") == []
+
+
+async def test_the_size_supplied_later_publishes_under_the_category_s_aspect_name(
+    settings: Settings, ebay_http: httpx.AsyncClient, sim: SimulatorControl, wire: Wire
+) -> None:
+    """Issue 15: the answer to the question above (the listing's size) makes the same
+    category accept the listing; the simulator checks the required aspect (25029)."""
+    jeans = settings.model_copy(update={"ebay_category_id": "11483"})
+    request = publish_request(EBAY, size="W32 L34")
+    await _attempts(jeans, ebay_http).run(request)
+    aspects = _item(wire, request.listing.sku)["product"]["aspects"]  # type: ignore[index]
+    assert aspects["Größe"] == ["W32 L34"]
+    assert len(await sim.live_listings("ebay", request.listing.sku)) == 1
+
+
+async def test_a_required_aspect_no_listing_field_holds_is_asked_for_and_then_sent() -> None:
+    """Issue 15: an item specific with no listing field ("Abteilung") is asked for by its own
+    form id and, once given (ListingExtras.ebay_aspects), written under its name."""
+    rules = CategoryRules(
+        "EBAY_DE", "1", False, (), (Aspect("Abteilung", True), Aspect("Farbe", False))
+    )
+    listing = Listing.model_validate(EXAMPLE_START_JOB["input_data"])
+    with pytest.raises(ApplicationError) as failure:
+        rules.item_aspects(listing, "Markenlos")
+    [missing] = missing_fields_of(failure.value)
+    assert (missing.id, missing.target, missing.key) == (
+        "ebay_abteilung",
+        FieldTarget.EBAY_ASPECT,
+        "Abteilung",
+    )
+    aspects = rules.item_aspects(listing, "Markenlos", {"Abteilung": "Herren"})
+    assert aspects == {"Abteilung": ["Herren"]}
 
 
 async def test_without_a_brand_default_a_required_brand_fails_naming_it(

@@ -16,7 +16,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.vinted import VintedActivities, item_reference
 from config.settings import Settings
+from domain.marketplace_errors import MISSING_LISTING_FIELDS, missing_fields_of
 from domain.marketplaces import Marketplace
+from domain.missing_fields import ListingExtras
 from simulator.vinted_ontology import ontology_document
 from tests.activities.harness import Attempts, publish_request
 from tests.support.simulator import SimulatorControl
@@ -145,12 +147,16 @@ async def test_items_carry_the_ontology_ids_and_the_seller_defaults(
 
 
 @pytest.mark.parametrize(
-    ("listing", "fields"),
+    ("listing", "fields", "error_type"),
     [
-        ({"category": "Spaceships"}, ["category"]),
-        ({"size": "XXXXL"}, ["size"]),
-        ({"title": "Hat", "price": {"amount": "45.00", "currency": "USD"}}, ["title", "price"]),
-        ({"description": "x" * 2001}, ["description"]),
+        ({"category": "Spaceships"}, ["category"], MISSING_LISTING_FIELDS),
+        ({"size": "XXXXL"}, ["size"], MISSING_LISTING_FIELDS),
+        (
+            {"title": "Hat", "price": {"amount": "45.00", "currency": "USD"}},
+            ["title", "price"],
+            "MarketplaceValidationError",
+        ),
+        ({"description": "x" * 2001}, ["description"], "MarketplaceValidationError"),
     ],
 )
 async def test_what_vinted_cannot_take_fails_before_any_write_naming_the_fields(
@@ -159,16 +165,48 @@ async def test_what_vinted_cannot_take_fails_before_any_write_naming_the_fields(
     sim: SimulatorControl,
     listing: dict[str, Any],
     fields: list[str],
+    error_type: str,
 ) -> None:
     """Issue 12 #4: a required id we cannot determine is a non-retryable validation error
-    before any write, naming the fields."""
+    before any write, naming the fields. Issue 15: a catalog or size a purchaser can choose
+    is ``MissingListingFields`` (the job asks, ``awaiting_input``) with the ontology's titles
+    as the choices; what only the seller can fix (limits) stays a validation error."""
     with pytest.raises(ApplicationError) as failure:
         await _attempts(settings, http).run(publish_request(VINTED, **listing))
-    assert failure.value.type == "MarketplaceValidationError"
+    assert failure.value.type == error_type
     assert failure.value.non_retryable
     for field in fields:
         assert field in failure.value.message
+    asked = {f.id: f.values for f in missing_fields_of(failure.value)}
+    if error_type == MISSING_LISTING_FIELDS:
+        expected = {"category": ["Jackets", "Jeans", "Bags"], "size": ["XS", "S", "M", "L"]}
+        [field] = fields
+        assert list(asked) == [field]
+        assert asked[field][: len(expected[field])] == expected[field]
+    else:
+        assert asked == {}
     assert await sim.calls("vinted", "create_items") == []
+
+
+async def test_a_package_size_asked_for_and_supplied_publishes_with_it(
+    settings: Settings, http: httpx.AsyncClient, sim: SimulatorControl
+) -> None:
+    """Issue 15: VINTED_PACKAGE_SIZE_ID unset: the package size is asked for among the
+    ontology's (titles, ids kept), and the id chosen (ListingExtras) is what Vinted gets."""
+    unset = settings.model_copy(update={"vinted_package_size_id": None})
+    request = publish_request(VINTED)
+    with pytest.raises(ApplicationError) as failure:
+        await _attempts(unset, http).run(request)
+    [asked] = missing_fields_of(failure.value)
+    assert (asked.id, asked.values, asked.value_ids) == (
+        "vinted_package_size",
+        ["Small", "Medium", "Large"],
+        [1, 2, 3],
+    )
+    supplied = request.model_copy(update={"extras": ListingExtras(vinted_package_size_id=3)})
+    await _attempts(unset, http).run(supplied)
+    [item] = (await sim.listings())["vinted"]
+    assert item["package_size_id"] == 3
 
 
 @pytest.mark.parametrize(

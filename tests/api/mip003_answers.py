@@ -17,11 +17,14 @@ import httpx
 from tests.api.conftest import ADMIN_TOKEN, Keys
 from tests.api.helpers import PAYMENT
 from tests.factories import unique_sku
+from tests.support import sokosumi_rules as sokosumi
 from tests.support.simulator import SimulatorControl
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-STATES = ("awaiting_payment", "running", "completed", "failed", "cancelled")
-"""Every job status there is today (``awaiting_input`` comes with issue 15 part 3)."""
+STATES = ("awaiting_payment", "awaiting_input", "running", "completed", "failed", "cancelled")
+"""Every job status there is."""
+UNKNOWN_CATALOG = "Spaceships"
+"""A listing category Vinted has no catalog for: the job asks which one (``awaiting_input``)."""
 
 
 def sokosumi_form(**values: Any) -> dict[str, Any]:
@@ -56,6 +59,11 @@ class MipAnswers:
     starts: list[dict[str, Any]] = field(default_factory=list)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    provide_request: dict[str, Any] = field(default_factory=dict)
+    """MIP-003 ``POST /provide_input`` for the awaiting_input job, as Sokosumi's form sends it."""
+    provided: dict[str, Any] = field(default_factory=dict)
+    resumed: dict[str, Any] = field(default_factory=dict)
+    """The MIP status of that job once it finished with the fields."""
 
 
 async def _start(api: httpx.AsyncClient, answers: MipAnswers, **body: Any) -> str:
@@ -79,18 +87,35 @@ async def _pay(api: httpx.AsyncClient, keys: Keys, job_id: str, wait: int) -> di
     return view
 
 
-async def _capture(api: httpx.AsyncClient, answers: MipAnswers, state: str, job_id: str) -> None:
+async def _capture(
+    api: httpx.AsyncClient, answers: MipAnswers, state: str, job_id: str, *, keep: bool = True
+) -> dict[str, Any]:
     """Read both views until the job is in ``state``; keep what the MIP route answered."""
-    for _ in range(200):
+    for _ in range(400):
         view = (await api.get(f"/status/{job_id}")).json()
         mip = await api.get("/status", params={"job_id": job_id})
         assert mip.status_code == 200, mip.text
         if view["status"] == state:
-            answers.statuses[state] = mip.json()
-            answers.views[state] = view
-            return
+            if keep:
+                answers.statuses[state] = mip.json()
+                answers.views[state] = view
+            answer: dict[str, Any] = mip.json()
+            return answer
         await asyncio.sleep(0.05)
     raise AssertionError(f"job {job_id} never read {state}: {view['status']}")
+
+
+async def _answer_question(
+    api: httpx.AsyncClient, answers: MipAnswers, job_id: str, chosen: dict[str, Any]
+) -> None:
+    """Fill the awaiting_input status's schema as Sokosumi's job form does (options as index
+    lists) and send it; keep the request and the answer."""
+    status = answers.statuses["awaiting_input"]
+    values = sokosumi.form_values(status["input_schema"], chosen)
+    request = {"job_id": job_id, "status_id": status["id"], "input_data": values}
+    response = await api.post("/provide_input", json=request)
+    assert response.status_code == 200, response.text
+    answers.provide_request, answers.provided = request, response.json()
 
 
 async def collect(api: httpx.AsyncClient, keys: Keys, sim: SimulatorControl) -> MipAnswers:
@@ -112,6 +137,13 @@ async def collect(api: httpx.AsyncClient, keys: Keys, sim: SimulatorControl) -> 
         await sim.set_latency(0)
         await _pay(api, keys, publishing, wait=30)  # the input already taken: waits for it
         await _capture(api, answers, "completed", publishing)
+
+        form = sokosumi_form(category=UNKNOWN_CATALOG)
+        asking = await _start(api, answers, input_data=form, marketplaces=["vinted"])
+        await _pay(api, keys, asking, wait=0)
+        await _capture(api, answers, "awaiting_input", asking)
+        await _answer_question(api, answers, asking, {"category": "Jackets"})
+        answers.resumed = await _capture(api, answers, "completed", asking, keep=False)
 
         await sim.add_fault("vinted", "validation", "create_items", times=0)
         failing = await _start(api, answers, marketplaces=["vinted"])

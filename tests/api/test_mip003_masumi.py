@@ -109,6 +109,33 @@ def test_every_status_parses(mip_answers: MipAnswers, state: str):
         assert isinstance(parsed.result, str) and parsed.result
     else:
         assert parsed.result is None
+    assert (parsed.input_schema is not None) == (state == "awaiting_input")
+
+
+def test_the_awaiting_input_schema_parses_and_the_validator_takes_the_forms_answer(
+    mip_answers: MipAnswers,
+):
+    """Issue 15 part 3: the question of an awaiting_input job is an input schema the SDK
+    reads, with exactly the field Vinted lacks, and its validator accepts what a form sends."""
+    schema = mip_answers.statuses["awaiting_input"]["input_schema"]
+    parsed = masumi.InputSchemaResponse.model_validate(schema)
+    assert [field.id for field in parsed.input_data or []] == ["category"]
+    validate(mip_answers.provide_request["input_data"], schema)
+    with pytest.raises(masumi.ValidationError, match="category"):
+        validate({}, schema)
+
+
+def test_provide_input_parses_and_its_hash_is_the_purchasers(mip_answers: MipAnswers):
+    """Issue 15 part 3: the SDK's ProvideInputRequest is what we take, its
+    ProvideInputResponse what we answer: ``input_hash`` = ``create_masumi_input_hash`` of the
+    input with the job's identifier, ``signature`` empty (no agent key, as the SDK answers)."""
+    request = masumi.ProvideInputRequest.model_validate(mip_answers.provide_request)
+    parsed = masumi.ProvideInputResponse.model_validate(mip_answers.provided)
+    start = next(s for s in mip_answers.starts if s["id"] == request.job_id)
+    expected = masumi.create_masumi_input_hash(request.input_data, start["identifierFromPurchaser"])
+    assert parsed.input_hash == expected and parsed.signature == ""
+    assert set(mip_answers.provided) == {"input_hash", "signature"}
+    assert mip_answers.resumed["status"] == "completed" and mip_answers.resumed["result"]
 
 
 def test_demo_parses_and_its_input_is_valid(mip_answers: MipAnswers):

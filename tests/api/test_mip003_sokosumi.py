@@ -93,6 +93,23 @@ def test_every_status_parses(mip_answers: MipAnswers, state: str):
     assert parsed.status == ("failed" if state == "cancelled" else state)
 
 
+def test_the_awaiting_input_question_renders_and_the_form_submits(mip_answers: MipAnswers):
+    """Issue 15 part 3: the awaiting_input status parses (its input_schema by Sokosumi's
+    rules), asks exactly for the field Vinted lacks as a single choice among its catalogs,
+    and the values Sokosumi's form produces for it pass the form's own rules."""
+    status = mip_answers.statuses["awaiting_input"]
+    parsed = sokosumi.JobStatusResponse.model_validate(status)
+    assert parsed.input_schema is not None
+    [field] = status["input_schema"]["input_data"]
+    assert field["id"] == "category" and sokosumi.single_choice(field)
+    assert "Jackets" in field["data"]["values"]
+    assert status["id"] == mip_answers.views["awaiting_input"]["input_request"]["status_id"]
+    assert (
+        sokosumi.check_form(status["input_schema"], mip_answers.provide_request["input_data"]) == []
+    )
+    assert mip_answers.provide_request["status_id"] == status["id"]
+
+
 def test_a_cancelled_job_says_why(mip_answers: MipAnswers):
     assert mip_answers.statuses["cancelled"]["message"] == (
         "cancelled: the purchaser changed their mind"

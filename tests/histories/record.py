@@ -31,7 +31,7 @@ from domain.callbacks import CallbackPolicy
 from domain.job import JobInput, JobView
 from domain.listing_entity import DelistRequest, ListingView, listing_workflow_id
 from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_queue
-from domain.messages import CancelRequest, RetryRequest, SignedInput
+from domain.messages import CancelRequest, FieldsAnswer, RetryRequest, SignedInput
 from domain.sales import OrderLine, ReaderState
 from domain.status import JobStatus
 from tests.factories import job_input, start_job_body
@@ -106,6 +106,23 @@ async def job_cancelled_while_running(client: Client) -> WorkflowHandle:
     await wait_for(handle, lambda v: v.status is JobStatus.RUNNING)
     await asyncio.sleep(0.5)
     await handle.signal(JobWorkflow.cancel, CancelRequest(reason="recorded cancel"))
+    await handle.result()
+    return handle
+
+
+async def job_awaiting_input_then_completed(client: Client) -> WorkflowHandle:
+    """Issue 15: eBay needs the listing's size; the job asks (awaiting_input), takes it by the
+    provide_fields Update, eBay runs again and the job completes."""
+    handle = await start_job(client, job_input())
+    await handle.signal(JobWorkflow.provide_input, _signed())
+    asking = await wait_for(handle, has_status(JobStatus.AWAITING_INPUT))
+    assert asking.input_request is not None
+    answer = FieldsAnswer(
+        status_id=asking.input_request.status_id,
+        input_data={"size": "M"},
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    await handle.execute_update(JobWorkflow.provide_fields, answer)
     await handle.result()
     return handle
 
@@ -375,6 +392,11 @@ SCENARIOS: dict[
     # Issue 14: sales on the entity, and an orders reader.
     "listing_sold_out_across_marketplaces": (listing_sold_out_across_marketplaces, {}),
     "orders_reader_reading": (orders_reader_reading, {}),
+    # Issue 15: a job asks for a field a marketplace needs (workflow.patched("awaiting-input")).
+    "job_awaiting_input_then_completed": (
+        job_awaiting_input_then_completed,
+        {Marketplace.EBAY: Behaviour(require_size=True)},
+    ),
 }
 
 

@@ -6,7 +6,7 @@ import base64
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -198,3 +198,22 @@ def test_callback_settings_parse_and_a_bad_secret_names_its_variable(
         load_settings()
     assert str(err.value).startswith("configuration error: CALLBACK_SIGNING_SECRET:")
     assert "not-a-secret" not in str(err.value)
+
+
+def test_input_timeout_defaults_to_a_day_and_every_job_carries_it(monkeypatch: pytest.MonkeyPatch):
+    """Issue 15 part 3: INPUT_TIMEOUT, how long a job waits in awaiting_input; the gateway puts
+    it in each job's input when the job starts (workflow code cannot read the environment)."""
+    from api.schemas import StartJobRequest
+    from api.services.jobs import build_job_input
+    from tests.factories import start_job_body
+
+    monkeypatch.delenv("INPUT_TIMEOUT", raising=False)
+    assert load_settings().input_timeout == timedelta(hours=24)
+    monkeypatch.setenv("INPUT_TIMEOUT", "PT2H")
+    settings = load_settings()
+    request = StartJobRequest.model_validate(start_job_body())
+    job = build_job_input(request, settings, job_id="j1", now=datetime.now(UTC))
+    assert job.input_timeout == timedelta(hours=2)
+    monkeypatch.setenv("INPUT_TIMEOUT", "0")
+    with pytest.raises(ConfigurationError, match="INPUT_TIMEOUT"):
+        load_settings()

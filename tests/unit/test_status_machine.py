@@ -21,6 +21,12 @@ LEGAL_JOB_MOVES = {
     (JobStatus.RUNNING, JobStatus.COMPLETED),
     (JobStatus.RUNNING, JobStatus.FAILED),
     (JobStatus.RUNNING, JobStatus.CANCELLED),
+    # Issue 15: a marketplace needs fields the listing lacks; they come, the deadline passes
+    # (input_timeout) or the job is cancelled.
+    (JobStatus.RUNNING, JobStatus.AWAITING_INPUT),
+    (JobStatus.AWAITING_INPUT, JobStatus.RUNNING),
+    (JobStatus.AWAITING_INPUT, JobStatus.FAILED),
+    (JobStatus.AWAITING_INPUT, JobStatus.CANCELLED),
     (JobStatus.FAILED, JobStatus.RUNNING),
     (JobStatus.FAILED, JobStatus.CANCELLED),
 }

@@ -11,6 +11,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.marketplace_errors import MISSING_LISTING_FIELDS
 from domain.marketplaces import (
     Marketplace,
     publish_activity_name,
@@ -19,6 +20,7 @@ from domain.marketplaces import (
     withdraw_activity_name,
 )
 from domain.messages import PublishRequest, PublishResult, WithdrawRequest, WithdrawResult
+from domain.missing_fields import ebay_aspect, listing_field
 from domain.sales import (
     OrderLine,
     OrdersPage,
@@ -41,6 +43,10 @@ class Behaviour:
     """Make the listing, then block until cancelled: a create whose answer is lost."""
     fail_skus: frozenset[str] = frozenset()
     """These SKUs always fail with a non-retryable validation error."""
+    require_size: bool = False
+    """A listing without a size fails with MissingListingFields naming ``size`` (issue 15)."""
+    require_aspect: str | None = None
+    """A request without this eBay item specific (extras) fails naming it (issue 15)."""
 
 
 @dataclass
@@ -140,6 +146,22 @@ class StandInMarketplaces:
                 f"{marketplace.value} rejects {request.listing.sku}",
                 {"attempt": attempt},
                 type="MarketplaceValidationError",
+                non_retryable=True,
+            )
+        missing = []
+        if behaviour.require_size and request.listing.size is None:
+            missing.append(listing_field(marketplace, "size", "the category needs a size"))
+        aspect = behaviour.require_aspect
+        if aspect is not None and aspect not in request.extras.ebay_aspects:
+            missing.append(ebay_aspect(aspect, f"the category needs {aspect!r}"))
+        if missing:
+            raise ApplicationError(
+                f"{marketplace.value} needs {[f.id for f in missing]}",
+                {
+                    "attempt": attempt,
+                    "missing_fields": [f.model_dump(mode="json") for f in missing],
+                },
+                type=MISSING_LISTING_FIELDS,
                 non_retryable=True,
             )
         if behaviour.create_then_block and request.current is None:

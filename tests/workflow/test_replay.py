@@ -55,6 +55,7 @@ def test_representative_histories_are_recorded():
         "job_completed_with_callback",
         "listing_sold_out_across_marketplaces",
         "orders_reader_reading",
+        "job_awaiting_input_then_completed",
     }
 
 
