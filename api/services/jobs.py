@@ -21,7 +21,7 @@ from config.settings import Settings
 from domain.callbacks import CallbackPolicy
 from domain.canonical import fingerprint, input_hash
 from domain.ids import job_id_for_key, new_job_id
-from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
+from domain.job import Job, JobEvent, JobInput, JobView, PublishRetry, initial_view
 from domain.marketplaces import ALL_MARKETPLACES
 from domain.memo import JobMemo
 from domain.messages import CancelRequest, RetryRequest, SignedInput
@@ -108,7 +108,8 @@ def build_job_input(
 
 
 async def start_job_workflow(executions: Executions, job_input: JobInput, summary: str) -> bool:
-    """Start one JobWorkflow with its full start memo (single jobs and batch children)."""
+    """Start one JobWorkflow with its full start memo and its search attributes (single jobs
+    and batch children): findable by ``GET /jobs`` from the start, no upsert needed."""
     return await executions.start_once(
         JobWorkflow.run,
         job_input,
@@ -117,6 +118,7 @@ async def start_job_workflow(executions: Executions, job_input: JobInput, summar
             initial_view(job_input), job_input.request_fingerprint, job_input.batch_id
         ),
         summary=summary,
+        search_attributes=Job(job_input, job_input.created_at).search_attributes(),
     )
 
 
