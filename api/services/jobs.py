@@ -268,17 +268,27 @@ class JobService:
 
     async def cancel(self, job_id: str, reason: str) -> JobView:
         """Cancel (409 once completed or cancelled), then wait briefly for the outcome."""
-        await self.executions.describe(JOB, job_id)
-        await self._update(job_id, JobWorkflow.request_cancel, CancelRequest(reason=reason))
-        log.info("cancel requested job_id=%s", job_id)
+        await self.request_cancel(job_id, reason)
         return await self.wait_until_settled(job_id, ADMIN_WAIT_SECONDS)
 
     async def retry(self, job_id: str, reason: str) -> JobView:
         """Retry a failed job's failed marketplaces (409 unless failed with retries left)."""
+        await self.request_retry(job_id, reason)
+        return await self.view(job_id)
+
+    async def request_cancel(self, job_id: str, reason: str) -> None:
+        """The cancel of ``POST /jobs/{id}/cancel`` and of a bulk cancel, without the wait:
+        404 unknown, 409 once completed or cancelled (the workflow's validator decides)."""
+        await self.executions.describe(JOB, job_id)
+        await self._update(job_id, JobWorkflow.request_cancel, CancelRequest(reason=reason))
+        log.info("cancel requested job_id=%s", job_id)
+
+    async def request_retry(self, job_id: str, reason: str) -> None:
+        """The retry of ``POST /jobs/{id}/retry`` and of a bulk retry: 404 unknown, 409
+        unless failed with retries left (the workflow's validator decides)."""
         await self.executions.describe(JOB, job_id)
         await self._update(job_id, JobWorkflow.request_retry, RetryRequest(reason=reason))
         log.info("retry requested job_id=%s", job_id)
-        return await self.view(job_id)
 
     async def _update(self, job_id: str, update: Any, arg: Any) -> None:
         try:
