@@ -308,6 +308,20 @@ SCENARIOS: dict[
         listing_revised_withdrawn_and_delisted,
         {Marketplace.EBAY: Behaviour(delay=1.5)},
     ),
+    # Issue 16: search attribute upserts (workflow.patched("search-attributes")); the files
+    # above keep the shapes without them.
+    "job_failed_then_retried_searchable": (
+        job_failed_then_retried,
+        {
+            Marketplace.ETSY: Behaviour(
+                fail_times=1, error_type="MarketplaceValidationError", non_retryable=True
+            )
+        },
+    ),
+    "listing_revised_withdrawn_and_delisted_searchable": (
+        listing_revised_withdrawn_and_delisted,
+        {Marketplace.EBAY: Behaviour(delay=1.5)},
+    ),
     "etsy_tokens_refresh_and_lease": (etsy_tokens_refresh_and_lease, {}),
     "request_budget_continued_as_new": (request_budget_continued_as_new, {}),
 }

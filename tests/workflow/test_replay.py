@@ -52,6 +52,8 @@ def test_representative_histories_are_recorded():
         "etsy_tokens_refresh_and_lease",
         "request_budget_continued_as_new",
         "job_completed_with_callback",
+        "job_failed_then_retried_searchable",
+        "listing_revised_withdrawn_and_delisted_searchable",
     }
 
 
