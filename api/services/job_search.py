@@ -12,6 +12,7 @@ pages' rows, whatever the number of jobs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client, WorkflowExecution
 
-from domain.job_search import JOB_CREATED_AT, JOB_SKU, JOB_STATUS
+from domain.job_search import JOB_CREATED_AT, JOB_MARKETPLACES, JOB_SKU, JOB_STATUS
 from domain.listing_entity import ListingView, listing_workflow_id
 from domain.marketplaces import Marketplace
 from domain.search_filters import JobFilter, ListingFilter, PageToken
@@ -30,8 +31,9 @@ FIRST_WINDOW = 3600.0
 """Seconds of creation times the first page looks at before it adapts."""
 MAX_COUNTS = 12
 """Counts one page may spend narrowing or widening its window."""
-CLOCK_MARGIN = timedelta(minutes=5)
-"""Above ``now`` for the first page: a gateway whose clock runs ahead created those jobs."""
+CLOCK_MARGIN = timedelta(seconds=1)
+"""Above ``now`` for the first page's first window. Only where the window starts: the rows'
+query has no upper bound, so a job stamped by a gateway whose clock runs ahead is still read."""
 
 
 class JobRow(BaseModel):
@@ -94,7 +96,7 @@ class JobSearch:
             return JobPage(jobs=[])
         window = token.window if token else FIRST_WINDOW
         lower: datetime | None = None
-        if total > 2 * limit:
+        if total > 2 * limit:  # else reading them all is cheaper than counting a window
             upper = top or job_filter.created_before or datetime.now(UTC) + CLOCK_MARGIN
             lower, window = await self._window(job_filter, upper, top, limit, total, window)
         found = await self._read(job_filter.query(at_or_before=top, at_or_after=lower))
@@ -124,21 +126,32 @@ class JobSearch:
         total: int,
         window: float,
     ) -> tuple[datetime | None, float]:
-        """A lower bound of creation times below ``upper`` whose window holds between
-        ``limit`` and ``4 * limit`` matches (or all of them), and its width in seconds."""
+        """A lower bound of creation times whose window (everything from it up) holds between
+        ``limit`` and ``2 * limit`` matches, and its width below ``upper`` in seconds; None:
+        read every match below ``top``.
+
+        Any window holding at least ``limit`` matches gives the right page (the newest
+        ``limit`` are all in it), so the search only trades counts for rows read: widths grow
+        or shrink eightfold, then bisect between the last too small and too large ones.
+        """
+        too_small: float | None = None
+        too_large: float | None = None
         for _ in range(MAX_COUNTS):
             lower = upper - timedelta(seconds=window)
             n = await self._count(job_filter.query(at_or_before=top, at_or_after=lower))
-            if n >= total:
-                return None, window
-            if limit <= n <= 4 * limit:
+            if limit <= n <= 2 * limit:
                 return lower, window
-            # Assume matches spread evenly over time: aim at twice the page.
-            factor = (2 * limit) / n if n else 16.0
-            window *= min(max(factor, 1 / 16), 16.0)
-            if window < 1e-3:  # ties at one instant: read them all
-                return upper - timedelta(milliseconds=1), 1e-3
-        return lower, window
+            if n < limit:
+                if n >= total:  # all that is left fits in this window
+                    return None, window
+                too_small = window
+                window = window * 8 if too_large is None else math.sqrt(window * too_large)
+            else:
+                too_large = window
+                window = window / 8 if too_small is None else math.sqrt(too_small * window)
+        if too_large is not None:  # holds more than a page: right, only more rows to read
+            return upper - timedelta(seconds=too_large), too_large
+        return None, window
 
     async def _count(self, query: str) -> int:
         return (await self.client.count_workflows(query)).count
@@ -178,9 +191,16 @@ async def _row(found: _Found) -> JobRow:
     marketplaces: Any = await execution.memo_value("marketplaces", default=None)
     updated_at: Any = await execution.memo_value("updated_at", default=None)
     if not marketplaces or updated_at is None:  # no workflow task yet: the view at start
-        view = await execution.memo_value("view", default={})
-        marketplaces = marketplaces or {m: s["status"] for m, s in view["marketplaces"].items()}
-        updated_at = updated_at or view["updated_at"]
+        view = await execution.memo_value("view", default={}) or {}
+        marketplaces = marketplaces or {
+            m: s["status"] for m, s in view.get("marketplaces", {}).items()
+        }
+        updated_at = updated_at or view.get("updated_at") or found.created_at
+    if not marketplaces:  # started on Temporal without the gateway's memo: the attributes
+        names = list(attributes.get(JOB_MARKETPLACES) or [])
+        marketplaces = {
+            n: "failed" if f"{n}:failed" in names else "pending" for n in names if ":" not in n
+        }
     return JobRow(
         job_id=execution.id,
         status=JobStatus(attributes.get(JOB_STATUS) or JobStatus.AWAITING_PAYMENT),
