@@ -98,6 +98,15 @@ async def fill(executions: Executions, settings: Settings, jobs: int) -> None:
     await asyncio.gather(*(one(i) for i in range(jobs)))
 
 
+async def visible(env: WorkflowEnvironment, jobs: int) -> None:
+    """Visibility catches up with the starts (it is written asynchronously)."""
+    for _ in range(600):
+        if (await env.client.count_workflows("JobCreatedAt IS NOT NULL")).count >= jobs:
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError("visibility did not show every job within 5 minutes")
+
+
 async def timed(api: httpx.AsyncClient, params: dict[str, Any], runs: int) -> dict[str, Any]:
     for _ in range(5):
         assert (await api.get("/jobs", params=params, headers=ADMIN)).status_code == 200
@@ -133,8 +142,7 @@ async def measure(jobs: int, runs: int) -> dict[str, Any]:
             started = time.perf_counter()
             await fill(Executions(env.client, settings), settings, jobs)
             say(f"{jobs} jobs started in {time.perf_counter() - started:.1f} s")
-            while (await env.client.count_workflows("JobCreatedAt IS NOT NULL")).count < jobs:
-                await asyncio.sleep(0.5)
+            await visible(env, jobs)
             app = create_app(client=env.client, settings=settings)
             async with app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
