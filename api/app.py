@@ -56,7 +56,7 @@ def build_services(client: Client, settings: Settings) -> Services:
         payments=payments,
         listings=ListingService(executions),
         vinted_sales=VintedSales(executions, settings),
-        operations=OperationService(executions),
+        operations=OperationService(executions, settings),
     )
 
 

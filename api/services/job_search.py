@@ -137,7 +137,10 @@ class JobSearch:
         too_small: float | None = None
         too_large: float | None = None
         for _ in range(MAX_COUNTS):
-            lower = upper - timedelta(seconds=window)
+            try:
+                lower = upper - timedelta(seconds=window)
+            except OverflowError:  # before year 1: the window is everything
+                return None, window
             n = await self._count(job_filter.query(at_or_before=top, at_or_after=lower))
             if limit <= n <= 2 * limit:
                 return lower, window
@@ -150,7 +153,7 @@ class JobSearch:
                 too_large = window
                 window = window / 8 if too_small is None else math.sqrt(too_small * window)
         if too_large is not None:  # holds more than a page: right, only more rows to read
-            return upper - timedelta(seconds=too_large), too_large
+            return upper - timedelta(seconds=too_large), too_large  # computed above: no overflow
         return None, window
 
     async def _count(self, query: str) -> int:

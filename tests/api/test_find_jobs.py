@@ -285,6 +285,16 @@ async def test_listings_by_status_and_marketplace_state(shop: Shop):
         await listings(marketplace="ebay", state="live") == etsy_failed | vinted_failed | completed
     )
     assert await listings(sold_out="true") == set()
+    pages, token = [], None
+    while True:  # two at a time: the server's token, sealed
+        params = {"limit": 2, "status": "live", **({"page_token": token} if token else {})}
+        body = (await shop.api.get("/listings", params=params, headers=ADMIN)).json()
+        pages += [view["sku"] for view in body["listings"]]
+        if (token := body["next_page_token"]) is None:
+            break
+    assert sorted(pages) == sorted(completed)
+    other = await shop.api.get("/listings", params={"page_token": token or "x"}, headers=ADMIN)
+    assert other.status_code == 422
     bad = await shop.api.get("/listings", params={"state": "sold"}, headers=ADMIN)
     assert bad.status_code == 422 and bad.json()["detail"]
 
@@ -355,3 +365,23 @@ async def test_bulk_bad_bodies_and_unknown_operations(shop: Shop):
     for operation_id in ("op_" + "0" * 32, shop.ids["waiting"][1], "../x"):
         response = await shop.api.get(f"/operations/{operation_id}", headers=ADMIN)
         assert response.status_code == 404, operation_id
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/jobs", {"created_before": "0001-01-02T00:00:00Z"}),
+        ("/jobs", {"created_after": "0001-01-01T00:00:00Z", "limit": "5"}),
+        ("/jobs", {"created_after": "9999-12-31T23:59:59Z"}),
+        ("/jobs", {"created_before": "9999-12-31T23:59:59Z", "limit": "7"}),
+        ("/jobs", {"created_after": "2026-11-29T10:00:00+14:00"}),
+        ("/listings", {"page_token": "AAAA"}),
+        ("/listings", {"page_token": "%%%"}),
+    ],
+)
+async def test_extreme_values_are_answered_never_5xx(shop: Shop, path: str, params: dict[str, str]):
+    response = await shop.api.get(path, params=params, headers=ADMIN)
+
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        assert response.json()["detail"]
