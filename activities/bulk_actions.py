@@ -1,6 +1,6 @@
 """The activities of a bulk operation (issue 16): find a page of matching jobs, and retry or
 cancel one job through the very code of ``POST /jobs/{id}/retry`` and ``/cancel``
-(``JobService.request_retry`` / ``request_cancel``: the job workflow's validator decides)."""
+(api/services/job_actions.py: the job workflow's validator decides)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from temporalio import activity
 from temporalio.client import Client
 
 from api.problems import ProblemError
+from api.services import job_actions
 from api.services.job_search import JobSearch
-from api.services.jobs import JobService
-from api.services.payments import Payments
 from api.services.temporal import Executions
 from config.settings import Settings
 from domain.bulk import (
@@ -23,17 +22,13 @@ from domain.bulk import (
     JobOutcome,
 )
 from domain.search_filters import PageToken
-from domain.signatures import SignatureVerifier
 
 
 class BulkActions:
     """Registered on the ``jobs`` worker, which has the client."""
 
     def __init__(self, client: Client, settings: Settings) -> None:
-        executions = Executions(client, settings)
-        # Payments is never used by a retry or a cancel: no keys needed.
-        payments = Payments(executions, SignatureVerifier.from_keys([], []))
-        self._jobs = JobService(executions, payments, settings)
+        self._executions = Executions(client, settings)  # STATUS_QUERY_TIMEOUT, UPDATE_TIMEOUT
         self._search = JobSearch(client)
 
     @activity.defn(name=FIND_PAGE_ACTIVITY)
@@ -53,9 +48,9 @@ class BulkActions:
         the job's worker unavailable: 503) raises, for the activity's retry policy."""
         try:
             if request.action is BulkAction.RETRY:
-                await self._jobs.request_retry(request.job_id, request.reason)
+                await job_actions.request_retry(self._executions, request.job_id, request.reason)
             else:
-                await self._jobs.request_cancel(request.job_id, request.reason)
+                await job_actions.request_cancel(self._executions, request.job_id, request.reason)
         except ProblemError as err:
             if err.status in (404, 409):
                 activity.logger.info("bulk %s skipped: %s", request.action.value, err.detail)

@@ -14,9 +14,10 @@ from temporalio.client import WorkflowHandle
 
 from api.problems import ProblemError
 from api.schemas import ProvideInputRequest, StartJobRequest
+from api.services import job_actions
 from api.services.callback_urls import callback_url_errors
 from api.services.payments import Payments
-from api.services.temporal import JOB, ExecutionClosed, Executions, WorkerSilent
+from api.services.temporal import JOB, Executions, WorkerSilent
 from config.settings import Settings
 from domain.callbacks import CallbackPolicy
 from domain.canonical import fingerprint, input_hash
@@ -24,7 +25,7 @@ from domain.ids import job_id_for_key, new_job_id
 from domain.job import Job, JobEvent, JobInput, JobView, PublishRetry, initial_view
 from domain.marketplaces import ALL_MARKETPLACES
 from domain.memo import JobMemo
-from domain.messages import CancelRequest, RetryRequest, SignedInput
+from domain.messages import SignedInput
 from domain.mip003 import MipStatusView, mip_status_view
 from domain.status import SETTLED_JOB_STATUSES, JobStatus
 from workflows.job import JobWorkflow
@@ -277,22 +278,13 @@ class JobService:
         return await self.view(job_id)
 
     async def request_cancel(self, job_id: str, reason: str) -> None:
-        """The cancel of ``POST /jobs/{id}/cancel`` and of a bulk cancel, without the wait:
-        404 unknown, 409 once completed or cancelled (the workflow's validator decides)."""
-        await self.executions.describe(JOB, job_id)
-        await self._update(job_id, JobWorkflow.request_cancel, CancelRequest(reason=reason))
-        log.info("cancel requested job_id=%s", job_id)
+        """The cancel without the wait (api/services/job_actions.py)."""
+        await job_actions.request_cancel(self.executions, job_id, reason, self._closed)
 
     async def request_retry(self, job_id: str, reason: str) -> None:
-        """The retry of ``POST /jobs/{id}/retry`` and of a bulk retry: 404 unknown, 409
-        unless failed with retries left (the workflow's validator decides)."""
-        await self.executions.describe(JOB, job_id)
-        await self._update(job_id, JobWorkflow.request_retry, RetryRequest(reason=reason))
-        log.info("retry requested job_id=%s", job_id)
+        """The retry (api/services/job_actions.py)."""
+        await job_actions.request_retry(self.executions, job_id, reason, self._closed)
 
-    async def _update(self, job_id: str, update: Any, arg: Any) -> None:
-        try:
-            await self.executions.update(JOB, job_id, update, arg)
-        except ExecutionClosed:
-            view = await self.view(job_id)
-            raise ProblemError(409, f"job {job_id} is {view.status.value}") from None
+    async def _closed(self, job_id: str) -> ProblemError:
+        view = await self.view(job_id)
+        return ProblemError(409, f"job {job_id} is {view.status.value}")

@@ -5,6 +5,7 @@ server, where the attributes are registered through the operator service (tests/
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import EventType
@@ -136,7 +137,12 @@ async def test_the_listing_entity_upserts_its_status_and_placements(
         await handle.signal(JobWorkflow.provide_input, _signed())
         await handle.result()
         entity = time_env.client.get_workflow_handle(listing_workflow_id(job.listing.sku))
-        attributes = (await entity.describe()).typed_search_attributes
+        # The entity tells the job first, then saves its memo and attributes.
+        for _ in range(100):
+            attributes = (await entity.describe()).typed_search_attributes
+            if attributes.get(LISTING_STATUS) == "live":
+                break
+            await asyncio.sleep(0.05)
 
     assert attributes.get(LISTING_STATUS) == "live"
     assert list(attributes.get(LISTING_PLACEMENTS) or []) == ["ebay:live"]
