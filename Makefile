@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-reliability test-scale bench soak lint install clean
+.PHONY: run test test-reliability test-scale bench bench-search soak lint install clean
 
 run: $(STAMP)
 	$(BIN)/python -m stack
@@ -28,6 +28,12 @@ test-scale: $(STAMP)
 # BENCH_QUICK=1: under 2 min). Results in bench/results/; options in bench/README.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.job_search
+
+# GET /jobs latency with 10 000 jobs in a dev server of its own (BENCH_SEARCH_JOBS; ~5 min on
+# the 2-core machine, most of it starting the jobs). Also the last phase of `make bench`.
+bench-search: $(STAMP)
+	$(BIN)/python -m bench.job_search
 
 # SOAK_JOBS (default 10 000) jobs through the real stack: jobs lost, duplicate listings, RSS
 # growth; exit 1 on any loss or duplicate. Options in bench/README.md.

@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.bulk_actions import BulkActions
 from activities.callbacks import CallbackSender
 from activities.heartbeats import HeartbeatMemory
 from activities.job_context import JobContextInterceptor
@@ -42,6 +43,7 @@ from domain.marketplaces import (
 )
 from domain.sales import ReaderState
 from workflows.batch import BatchWorkflow
+from workflows.bulk_operation import BulkOperationWorkflow
 from workflows.etsy_tokens import EtsyTokenWorkflow
 from workflows.job import JobWorkflow
 from workflows.listing import ListingWorkflow
@@ -86,12 +88,23 @@ def build_workers(
     shutdown = timedelta(seconds=settings.worker_graceful_shutdown_seconds)
     workers: list[Worker] = []
     if run_workflows and settings.polls(JOB_TASK_QUEUE):
+        bulk = BulkActions(client, settings)  # issue 16: POST /jobs/bulk
         workers.append(
             Worker(
                 client,
                 task_queue=JOB_TASK_QUEUE,
-                workflows=[JobWorkflow, BatchWorkflow, ListingWorkflow, OrdersReaderWorkflow],
-                activities=[ListingHandOff(client).hand_change_to_listing],
+                workflows=[
+                    JobWorkflow,
+                    BatchWorkflow,
+                    ListingWorkflow,
+                    OrdersReaderWorkflow,
+                    BulkOperationWorkflow,
+                ],
+                activities=[
+                    ListingHandOff(client).hand_change_to_listing,
+                    bulk.find_bulk_page,
+                    bulk.act_on_job,
+                ],
                 workflow_runner=workflow_runner(settings.worker_workflow_sandbox),
                 max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
                 max_cached_workflows=settings.worker_max_cached_workflows,

@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from config.tracing import current_trace_carrier
+from domain.job_search import listing_search_attributes
 from domain.listing_entity import (
     APPLY_SIGNAL,
     HAND_CHANGE_ACTIVITY,
@@ -42,4 +43,8 @@ class ListingHandOff:
             task_queue=JOB_TASK_QUEUE,
             start_signal=APPLY_SIGNAL,
             start_signal_args=[change],
+            # Findable as pending from the start (issue 16); ignored when it already runs.
+            search_attributes=listing_search_attributes(
+                status="pending", placements={}, sold_out=False
+            ),
         )

@@ -21,12 +21,14 @@ from api.routes import (
     jobs,
     listings,
     mip003,
+    operations,
     vinted_webhooks,
     webhooks,
 )
 from api.services.batches import BatchService
 from api.services.jobs import JobService
 from api.services.listings import ListingService
+from api.services.operations import OperationService
 from api.services.payments import Payments
 from api.services.temporal import Executions
 from api.services.vinted_sales import VintedSales
@@ -54,6 +56,7 @@ def build_services(client: Client, settings: Settings) -> Services:
         payments=payments,
         listings=ListingService(executions),
         vinted_sales=VintedSales(executions, settings),
+        operations=OperationService(executions, settings),
     )
 
 
@@ -106,6 +109,7 @@ def create_app(client: Client | None = None, settings: Settings | None = None) -
         listings,
         mip003,
         admin,
+        operations,
         health,
         codec,
     ):

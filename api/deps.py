@@ -15,6 +15,7 @@ from api.problems import ProblemError
 from api.services.batches import BatchService
 from api.services.jobs import JobService
 from api.services.listings import ListingService
+from api.services.operations import OperationService
 from api.services.payments import Payments
 from api.services.vinted_sales import VintedSales
 from config.codec import EncryptionCodec
@@ -34,6 +35,7 @@ class Services:
     payments: Payments
     listings: ListingService
     vinted_sales: VintedSales
+    operations: OperationService
 
 
 def get_settings(request: Request) -> Settings:
@@ -57,6 +59,10 @@ def get_batches(services: Annotated[Services, Depends(get_services)]) -> BatchSe
 
 def get_listings(services: Annotated[Services, Depends(get_services)]) -> ListingService:
     return services.listings
+
+
+def get_operations(services: Annotated[Services, Depends(get_services)]) -> OperationService:
+    return services.operations
 
 
 def get_payments(services: Annotated[Services, Depends(get_services)]) -> Payments:
@@ -138,6 +144,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 Jobs = Annotated[JobService, Depends(get_jobs)]
 Batches = Annotated[BatchService, Depends(get_batches)]
 Listings = Annotated[ListingService, Depends(get_listings)]
+Operations = Annotated[OperationService, Depends(get_operations)]
 PaymentsDep = Annotated[Payments, Depends(get_payments)]
 VintedSalesDep = Annotated[VintedSales, Depends(get_vinted_sales)]
 TemporalClient = Annotated[Client, Depends(get_client)]

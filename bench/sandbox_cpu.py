@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from config.codec import data_converter
 from config.process import exit_process
 from config.settings import Settings
+from domain.job_search import SEARCH_ATTRIBUTES
 from tests.factories import job_input
 from tests.temporal_binaries import dev_server_path
 from tests.workflow.harness import running_workers, start_job
@@ -54,7 +55,9 @@ async def measure(env: WorkflowEnvironment, sandbox: str, jobs: int) -> str:
 async def main() -> None:
     jobs = int(os.environ.get("SANDBOX_CPU_JOBS", "150"))
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(), data_converter=data_converter(Settings())
+        dev_server_existing_path=dev_server_path(),
+        data_converter=data_converter(Settings()),
+        search_attributes=SEARCH_ATTRIBUTES,
     )
     try:
         for sandbox in ("strict", "off", "strict", "off"):

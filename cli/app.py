@@ -12,6 +12,7 @@ from cli.client import ApiClient
 from cli.display import listing_lines
 from cli.errors import EXIT_INTERRUPTED, EXIT_OK, ApiError, CliError
 from cli.inputs import Submission, read_submission
+from cli.jobs import add_jobs_command, jobs_command
 from cli.payment import check_signing_secret, pay, payment_data
 from cli.problems import problem_lines
 from cli.sign import DESCRIPTION as SIGN_DESCRIPTION
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "listing", help="show one SKU's listing on every marketplace (GET /listings/SKU)"
     )
     listing_cmd.add_argument("sku", metavar="SKU")
+    add_jobs_command(commands)
 
     sign_cmd = commands.add_parser(
         "sign",
@@ -137,6 +139,8 @@ def run(argv: list[str]) -> int:
                 return _submit(client, submission, args)
             if args.command == "listing":
                 return _listing(client, args.sku)
+            if args.command == "jobs":
+                return jobs_command(client, args)
             if args.command == "pay":
                 return _pay(client, args.id, payment_data(args.data), args)
             return _watch(client, args.id, args)

@@ -30,8 +30,14 @@ class ApiClient:
     def __exit__(self, *_: object) -> None:
         self._http.close()
 
-    def get(self, path: str) -> dict[str, Any]:
-        return self._send("GET", path).body
+    def get(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        return self._send("GET", path, params=params, headers=headers).body
 
     def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> ApiResponse:
         return self._send("POST", path, json=body, headers=headers)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Registers the namespace the services use, once the server answers. Idempotent.
+# Registers the namespace the services use and its search attributes, once the server answers.
+# Idempotent.
 set -eu
 
 NAMESPACE="${DEFAULT_NAMESPACE:-default}"
@@ -24,3 +25,18 @@ else
     --address "${ADDRESS}"
   echo "namespace ${NAMESPACE} created"
 fi
+
+# Custom search attributes (SEARCH_ATTRIBUTES: NAME=Type pairs), each created once: the API sets
+# them when it starts a job and the workflows keep them current (README "Finding jobs").
+existing="$(temporal operator search-attribute list --namespace "${NAMESPACE}" --address "${ADDRESS}")"
+for pair in ${SEARCH_ATTRIBUTES:-}; do
+  name="${pair%%=*}"
+  type="${pair#*=}"
+  if printf '%s\n' "${existing}" | grep -qw "${name}"; then
+    echo "search attribute ${name} already exists"
+  else
+    temporal operator search-attribute create --namespace "${NAMESPACE}" --address "${ADDRESS}" \
+      --name "${name}" --type "${type}"
+    echo "search attribute ${name} (${type}) created"
+  fi
+done

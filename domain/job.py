@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, TypedSearchAttributes
 
 from domain.callbacks import CallbackDelivery, CallbackPolicy, CallbackView, callback_view
+from domain.job_search import job_search_attributes
 from domain.listing import Listing
 from domain.marketplaces import Marketplace
 from domain.missing_fields import (
@@ -320,6 +321,15 @@ class Job:
 
     def callback_view(self) -> CallbackView | None:
         return callback_view(self.callbacks) if self.input.callback is not None else None
+
+    def search_attributes(self) -> TypedSearchAttributes:
+        """What makes the job findable by ``GET /jobs`` (the rule: domain/job_search.py)."""
+        return job_search_attributes(
+            status=self.status,
+            sku=self.input.listing.sku,
+            created_at=self.input.created_at,
+            marketplaces={m: s.status for m, s in self.marketplaces.items()},
+        )
 
     def memo(self) -> dict[str, Any]:
         """The memo keys the workflow upserts on every transition (schema: domain/memo.py)."""

@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from domain.job_search import dev_server_args
 from stack.processes import ProcessSpec
 from stack.readiness import temporal_namespace_ready
 
@@ -31,7 +32,9 @@ def dev_server_spec(
     log_level: str = "warn",
     ready_timeout: float = 60.0,
 ) -> ProcessSpec:
-    """``temporal server start-dev`` on ``host:port``; ``ui_port=None`` runs it without the UI."""
+    """``temporal server start-dev`` on ``host:port``; ``ui_port=None`` runs it without the UI.
+    The search attributes of issue 16 are registered at start (``--search-attribute``), in
+    every namespace it creates."""
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [
         str(binary),
@@ -50,6 +53,7 @@ def dev_server_spec(
     ]
     if namespace != "default":
         argv += ["--namespace", namespace]
+    argv += dev_server_args()  # GET /jobs and GET /listings search by them (issue 16)
     argv += ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
     return ProcessSpec(
         name="temporal",

@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from tests.temporal_binaries import start_dev_env, test_server_path
+from tests.temporal_binaries import register_search_attributes, start_dev_env, test_server_path
 
 # Every marketplace exchange is judged by the official OpenAPI documents (see the module).
 pytest_plugins = ("tests.support.spec_judge",)
@@ -53,12 +53,14 @@ async def dev_client(dev_env: WorkflowEnvironment) -> Client:
 
 @pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A fresh time-skipping test server per test: 12 h timers pass in milliseconds."""
+    """A fresh time-skipping test server per test: 12 h timers pass in milliseconds. The
+    search attributes are registered as on the dev server (workflows upsert them)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_path(),
         data_converter=pydantic_data_converter,
     )
     try:
+        await register_search_attributes(env.client)
         yield env
     finally:
         await env.shutdown()

@@ -11,6 +11,7 @@ from temporalio.exceptions import FailureError
 from workflows.job_callbacks import CompletionCallbacks
 from workflows.job_messages import JobMessages
 from workflows.legacy_publish import publish_round
+from workflows.patches import JOB_V2
 
 with workflow.unsafe.imports_passed_through():
     from domain.batch import JOB_SETTLED_SIGNAL, BatchRelease, JobSettled
@@ -31,9 +32,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import Action, JobStatus, MarketplaceStatus, retries_left
 
 
-ENTITY_PATCH = "listing-entity"
-"""Rounds go through the SKU's ListingWorkflow (issue 13); histories without this marker
-replay the job's own publish activities (workflows/legacy_publish.py)."""
 INPUT_PATCH = "awaiting-input"
 """A marketplace found fields missing: the job asks for them (issue 15; only such jobs mark)."""
 HAND_OFF_TIMEOUT = timedelta(seconds=10)
@@ -71,7 +69,7 @@ class JobWorkflow(JobMessages):
             return await self._finish()
         pending = list(job_input.marketplaces)
         while True:
-            if workflow.patched(ENTITY_PATCH):
+            if workflow.patched(JOB_V2):
                 await self._apply_round(pending)
             else:
                 await publish_round(self._job, pending, self._cancelled, self._save_memo)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.patches import JOB_V2
 from workflows.refusals import refuse, refuse_input
+from workflows.search_attributes import upsert_changed
 
 with workflow.unsafe.imports_passed_through():
     from domain.batch import BatchRelease
@@ -68,6 +70,9 @@ class JobMessages:
         changed = {k: v for k, v in memo.items() if self._memo_saved.get(k, _UNSET) != v}
         workflow.upsert_memo(changed or {"updated_at": memo["updated_at"]})
         self._memo_saved = memo
+        # Issue 16: status, SKU, marketplaces that failed, created time; written only by the
+        # transitions that change them (a status change), in one upsert.
+        upsert_changed(self._job.search_attributes(), lambda: workflow.patched(JOB_V2))
 
     # -- the listing entity's answers --------------------------------------------------------
 

@@ -20,10 +20,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
+from workflows.search_attributes import upsert_changed
+
 with workflow.unsafe.imports_passed_through():
     # Passed through: the tracing interceptor reads this context module (issue 16).
     from config.tracing import trace_context
     from domain.job import JobError, PublishRetry
+    from domain.job_search import listing_search_attributes
     from domain.listing_entity import (
         APPLY_SIGNAL,
         LISTING_WORKFLOW,
@@ -499,4 +502,13 @@ class ListingWorkflow:
         self._s.record(workflow.now(), event_type, body)
 
     def _save_memo(self) -> None:
-        workflow.upsert_memo(self._s.memo(workflow.now()))
+        s = self._s
+        workflow.upsert_memo(s.memo(workflow.now()))
+        # Issue 16: findable by GET /listings; one upsert, only when a change moved them.
+        upsert_changed(
+            listing_search_attributes(
+                status=s.status().value,
+                placements={m: p.state.value for m, p in s.placements.items()},
+                sold_out=s.quantity == 0 and s.sold > 0,
+            )
+        )

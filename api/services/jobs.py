@@ -19,6 +19,7 @@ from api.schemas import (
     ProvideInputRequest,
     StartJobRequest,
 )
+from api.services import job_actions
 from api.services.callback_urls import callback_url_errors
 from api.services.payments import Payments
 from api.services.temporal import JOB, LISTING, ExecutionClosed, Executions, WorkerSilent
@@ -26,11 +27,11 @@ from config.settings import Settings
 from domain.callbacks import CallbackPolicy
 from domain.canonical import fingerprint, input_hash
 from domain.ids import job_id_for_key, new_job_id
-from domain.job import JobEvent, JobInput, JobView, PublishRetry, initial_view
+from domain.job import Job, JobEvent, JobInput, JobView, PublishRetry, initial_view
 from domain.listing_entity import ListingView, listing_workflow_id, with_listing_progress
 from domain.marketplaces import ALL_MARKETPLACES
 from domain.memo import JobMemo
-from domain.messages import CancelRequest, FieldsAnswer, RetryRequest, SignedInput
+from domain.messages import FieldsAnswer, SignedInput
 from domain.mip003 import MipStatusView, mip_status_view
 from domain.status import SETTLED_JOB_STATUSES, JobStatus, MarketplaceStatus
 from workflows.job import JobWorkflow
@@ -116,7 +117,8 @@ def build_job_input(
 
 
 async def start_job_workflow(executions: Executions, job_input: JobInput, summary: str) -> bool:
-    """Start one JobWorkflow with its full start memo (single jobs and batch children)."""
+    """Start one JobWorkflow with its full start memo and its search attributes (single jobs
+    and batch children): findable by ``GET /jobs`` from the start, no upsert needed."""
     return await executions.start_once(
         JobWorkflow.run,
         job_input,
@@ -125,6 +127,7 @@ async def start_job_workflow(executions: Executions, job_input: JobInput, summar
             initial_view(job_input), job_input.request_fingerprint, job_input.batch_id
         ),
         summary=summary,
+        search_attributes=Job(job_input, job_input.created_at).search_attributes(),
     )
 
 
@@ -234,7 +237,10 @@ class JobService:
         answer = FieldsAnswer(
             status_id=request.status_id, input_data=request.input_data, received_at=utcnow()
         )
-        await self._update(request.job_id, JobWorkflow.provide_fields, answer)
+        try:
+            await self.executions.update(JOB, request.job_id, JobWorkflow.provide_fields, answer)
+        except ExecutionClosed:
+            raise await self._closed(request.job_id) from None
         view = JobMemo.model_validate(execution.memo).view
         identifier = view.identifier_from_purchaser if view else ""
         log.info("input taken job_id=%s status_id=%s", request.job_id, request.status_id)
@@ -304,21 +310,22 @@ class JobService:
 
     async def cancel(self, job_id: str, reason: str) -> JobView:
         """Cancel (409 once completed or cancelled), then wait briefly for the outcome."""
-        await self.executions.describe(JOB, job_id)
-        await self._update(job_id, JobWorkflow.request_cancel, CancelRequest(reason=reason))
-        log.info("cancel requested job_id=%s", job_id)
+        await self.request_cancel(job_id, reason)
         return await self.wait_until_settled(job_id, ADMIN_WAIT_SECONDS)
 
     async def retry(self, job_id: str, reason: str) -> JobView:
         """Retry a failed job's failed marketplaces (409 unless failed with retries left)."""
-        await self.executions.describe(JOB, job_id)
-        await self._update(job_id, JobWorkflow.request_retry, RetryRequest(reason=reason))
-        log.info("retry requested job_id=%s", job_id)
+        await self.request_retry(job_id, reason)
         return await self.view(job_id)
 
-    async def _update(self, job_id: str, update: Any, arg: Any) -> None:
-        try:
-            await self.executions.update(JOB, job_id, update, arg)
-        except ExecutionClosed:
-            view = await self.view(job_id)
-            raise ProblemError(409, f"job {job_id} is {view.status.value}") from None
+    async def request_cancel(self, job_id: str, reason: str) -> None:
+        """The cancel without the wait (api/services/job_actions.py)."""
+        await job_actions.request_cancel(self.executions, job_id, reason, self._closed)
+
+    async def request_retry(self, job_id: str, reason: str) -> None:
+        """The retry (api/services/job_actions.py)."""
+        await job_actions.request_retry(self.executions, job_id, reason, self._closed)
+
+    async def _closed(self, job_id: str) -> ProblemError:
+        view = await self.view(job_id)
+        return ProblemError(409, f"job {job_id} is {view.status.value}")

@@ -22,7 +22,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -80,7 +84,14 @@ class Executions:
         return self.client.get_workflow_handle(workflow_id)
 
     async def start_once(
-        self, run: Any, arg: Any, *, workflow_id: str, memo: Mapping[str, Any], summary: str
+        self,
+        run: Any,
+        arg: Any,
+        *,
+        workflow_id: str,
+        memo: Mapping[str, Any],
+        summary: str,
+        search_attributes: TypedSearchAttributes | None = None,
     ) -> bool:
         """Start ``run`` under ``workflow_id`` unless that ID is in use or retained; True when
         started. FAIL + REJECT_DUPLICATE: Temporal itself keeps one execution per ID, across
@@ -95,6 +106,7 @@ class Executions:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 memo=dict(memo),
                 static_summary=summary,
+                search_attributes=search_attributes,
             )
         except WorkflowAlreadyStartedError:
             return False

@@ -65,6 +65,8 @@ def base_bodies(job_id: str, batch_id: str) -> dict[str, Any]:
     payload = {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "eyJza3UiOiJTS1UxIn0="}
     return {
         "/start_job": start_job_body(),
+        # Issue 16: a bulk retry whose filter matches no job (a SKU no job has).
+        "/jobs/bulk": {"action": "retry", "filter": {"sku": "NOSUCHSKU16"}, "reason": "hostile"},
         "/provide_input": {"job_id": job_id, "data": dict(PAYMENT), "signature": SIGNATURE},
         "/webhooks/payments": {
             "type": "payment.confirmed",

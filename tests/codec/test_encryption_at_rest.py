@@ -27,6 +27,7 @@ from api.app import create_app
 from config.settings import Settings
 from config.temporal import connect
 from domain.job import JobView
+from domain.job_search import SEARCH_ATTRIBUTES
 from domain.marketplace_errors import MARKETPLACE_VALIDATION_ERROR
 from domain.marketplaces import Marketplace, publish_activity_name
 from domain.messages import PublishRequest, PublishResult
@@ -47,7 +48,9 @@ async def server_target() -> AsyncIterator[str]:
     """A dev server of its own: the session server's API worker polls the same task queues
     with the plain converter and would pick up (and fail on) encrypted tasks."""
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(), dev_server_log_level="error"
+        dev_server_existing_path=dev_server_path(),
+        dev_server_log_level="error",
+        search_attributes=SEARCH_ATTRIBUTES,
     )
     try:
         yield env.client.service_client.config.target_host

@@ -367,7 +367,8 @@ SCENARIOS: dict[
     ),
     "batch_paid_by_update": (batch_paid_by_update, {}),
     # Issue 13: jobs through their listing entity (the files above are the pre-entity shapes,
-    # kept: they replay the legacy path).
+    # kept: they replay the legacy path). With issue 16's search attribute upserts: both under
+    # the one patch id JOB_V2 (workflows/patches.py); neither shape ran before the other.
     "job_completed_through_listing": (job_completed, {}),
     "job_failed_then_retried_through_listing": (
         job_failed_then_retried,

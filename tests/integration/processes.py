@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from domain.job_search import dev_server_args
 from tests.temporal_binaries import dev_server_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +135,7 @@ class Stack:
                 "--db-filename", str(self.log_dir / "temporal.db"),
                 "--ip", "127.0.0.1", "--port", str(self.temporal_port),
                 "--ui-port", str(self.temporal_ui_port), "--headless", "--log-level", "error",
+                *dev_server_args(),
             ],
         )  # fmt: skip
         wait_until(lambda: tcp_open(self.temporal_port), within, "temporal dev server")
