@@ -55,11 +55,14 @@ class JobWorkflow(JobMessages):
         self._released: BatchRelease | None = None
         self._withdrawal: Withdrawal | None = None
         self._memo_saved: dict[str, object] = {}
+        self._v2 = False  # set by run(): workflows/patches.py
         self._callbacks = CompletionCallbacks(self._job, self._save_memo)  # issue 16
 
     @workflow.run
     async def run(self, job_input: JobInput) -> JobView:
-        self._save_memo()
+        self._v2 = workflow.patched(JOB_V2)
+        if not (self._v2 and "view" in workflow.memo()):  # else the start memo serves till then
+            self._save_memo()
         paid = (
             await self._wait_for_release()
             if job_input.batch_id is not None
@@ -69,7 +72,7 @@ class JobWorkflow(JobMessages):
             return await self._finish()
         pending = list(job_input.marketplaces)
         while True:
-            if workflow.patched(JOB_V2):
+            if self._v2:
                 await self._apply_round(pending)
             else:
                 await publish_round(self._job, pending, self._cancelled, self._save_memo)
@@ -99,9 +102,11 @@ class JobWorkflow(JobMessages):
             await self._report_to_batch()
 
     def _move(self, target: JobStatus, detail: dict[str, object] | None = None) -> None:
-        """The one transition helper: stamp ``workflow.now()``, save the memo."""
+        """The one transition helper: stamp ``workflow.now()``, save the memo (not for the
+        move to running of a V2 job: its round saves, in the same task, once for both)."""
         self._job.move_to(target, workflow.now(), detail)
-        self._save_memo()
+        if not (self._v2 and target is JobStatus.RUNNING):
+            self._save_memo()
 
     def _cancelled(self) -> bool:
         return self._cancel is not None
