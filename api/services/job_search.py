@@ -13,6 +13,7 @@ pages' rows, whatever the number of jobs.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,8 @@ FIRST_WINDOW = 3600.0
 """Seconds of creation times the first page looks at before it adapts."""
 MAX_COUNTS = 12
 """Counts one page may spend narrowing or widening its window."""
+REMEMBERED_WINDOWS = 256
+"""Filters whose last window a process keeps as the next first page's guess."""
 CLOCK_MARGIN = timedelta(seconds=1)
 """Above ``now`` for the first page's first window. Only where the window starts: the rows'
 query has no upper bound, so a job stamped by a gateway whose clock runs ahead is still read."""
@@ -82,6 +85,11 @@ class JobSearch:
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        self._windows: OrderedDict[str, float] = OrderedDict()
+        """A filter's last window width: a first page starts from it rather than from
+        ``FIRST_WINDOW``, so it usually costs what a later page does (one count for the total,
+        one for the window, one list) instead of up to ``MAX_COUNTS`` counts; the count still
+        checks the guess, so a stale one only costs counts, never a wrong page."""
 
     async def count(self, job_filter: JobFilter) -> int:
         """How many jobs match now."""
@@ -94,11 +102,14 @@ class JobSearch:
         total = await self._count(job_filter.query(at_or_before=top))
         if total == 0:
             return JobPage(jobs=[])
-        window = token.window if token else FIRST_WINDOW
+        key = f"{job_filter.key()}:{limit}"
+        window = token.window if token else self._windows.get(key, FIRST_WINDOW)
         lower: datetime | None = None
         if total > 2 * limit:  # else reading them all is cheaper than counting a window
             upper = top or job_filter.created_before or datetime.now(UTC) + CLOCK_MARGIN
             lower, window = await self._window(job_filter, upper, top, limit, total, window)
+            if token is None:
+                self._remember(key, window)
         found = await self._read(job_filter.query(at_or_before=top, at_or_after=lower))
         found.sort(key=lambda f: f.order, reverse=True)
         if token is not None:
@@ -116,6 +127,12 @@ class JobSearch:
                 window=window,
             ).encode()
         return page
+
+    def _remember(self, key: str, window: float) -> None:
+        self._windows[key] = window
+        self._windows.move_to_end(key)
+        while len(self._windows) > REMEMBERED_WINDOWS:
+            self._windows.popitem(last=False)
 
     async def _window(
         self,

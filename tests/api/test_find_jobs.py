@@ -21,9 +21,11 @@ import pytest
 from temporalio.client import Client
 
 from api.app import create_app
+from api.services.job_search import JobSearch
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 from domain.messages import SignedInput
+from domain.search_filters import JobFilter
 from tests.factories import listing_body, start_job_body
 from tests.temporal_binaries import start_dev_env
 from tests.workflow.harness import running_workers
@@ -385,3 +387,30 @@ async def test_extreme_values_are_answered_never_5xx(shop: Shop, path: str, para
     assert response.status_code in (200, 422), response.text
     if response.status_code == 422:
         assert response.json()["detail"]
+
+
+async def test_a_first_page_starts_from_the_window_its_filter_found_last_time(shop: Shop):
+    """The first page of a filter learns its window (counted) and the next first page of that
+    filter starts from it: the same rows for fewer counts (issue 16: the first page was the
+    slow case of make bench-search)."""
+    search = JobSearch(shop.client)
+    counts = 0
+    count_workflows = shop.client.count_workflows
+
+    async def counting(query: str, **kwargs: Any) -> Any:
+        nonlocal counts
+        counts += 1
+        return await count_workflows(query, **kwargs)
+
+    filters = JobFilter()
+    shop.client.count_workflows = counting  # type: ignore[method-assign]
+    try:
+        first = await search.jobs(filters, 10, None)
+        spent_first, counts = counts, 0
+        again = await search.jobs(filters, 10, None)
+        spent_again = counts
+    finally:
+        shop.client.count_workflows = count_workflows  # type: ignore[method-assign]
+    assert [r.job_id for r in again.jobs] == [r.job_id for r in first.jobs]
+    assert len(first.jobs) == 10
+    assert spent_again == 2 < spent_first, (spent_first, spent_again)
