@@ -29,7 +29,7 @@ from bench.load import GatewayPath, JobPath, RawPath, closed_loop, start_job_bod
 from bench.profiler import Profiler
 from bench.provenance import git_state, machine
 from bench.report import phase_result, ratio_line, ratios, save, table
-from bench.sales import measure_sales
+from bench.sales import sales_phase
 from bench.sampler import Sampler
 from bench.settings import BenchConfig, BenchConfigError
 from bench.shop import fill_shops
@@ -122,17 +122,8 @@ async def run_phases(stack: RunningStack, config: BenchConfig, stamp: str) -> di
                 results.append(
                     await run_phase(stack, config, paths[name], level, sim, stamp, profiles, client)
                 )
-        sales = await measure_sales(
-            client,
-            settings,
-            GatewayPath(http, stack.signing_secret),
-            sim,
-            list(config.sale_rates),
-            dict(config.sales_per_rate),
-            float(config.sales_interval),
-            config.latency_ms,
-            say,
-        )
+        gateway = GatewayPath(http, stack.signing_secret)
+        sales = await sales_phase(config, client, settings, gateway, sim, say)
     finally:
         await http.aclose()
         await sim.aclose()

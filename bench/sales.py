@@ -84,6 +84,28 @@ async def measure_sales(
     return results
 
 
+async def sales_phase(
+    config: BenchConfig,
+    client: Client,
+    settings: Settings,
+    gateway: GatewayPath,
+    sim: SimulatorControl,
+    say: Any,
+) -> list[dict[str, Any]]:
+    """:func:`measure_sales` with the BENCH_* options of ``config``."""
+    return await measure_sales(
+        client,
+        settings,
+        gateway,
+        sim,
+        list(config.sale_rates),
+        dict(config.sales_per_rate),
+        float(config.sales_interval),
+        config.latency_ms,
+        say,
+    )
+
+
 async def _sell_and_watch(
     sim: SimulatorControl, skus: list[str], rate: int
 ) -> dict[str, tuple[str, float | None]]:
@@ -159,16 +181,8 @@ async def _run_alone(stack: RunningStack, config: BenchConfig) -> list[dict[str,
     http = httpx.AsyncClient(base_url=stack.api_url, timeout=90, trust_env=False)
     try:
         await sim.prepare(config.latency_ms)
-        return await measure_sales(
-            client,
-            settings,
-            GatewayPath(http, stack.signing_secret),
-            sim,
-            list(config.sale_rates),
-            dict(config.sales_per_rate),
-            float(config.sales_interval),
-            config.latency_ms,
-            say,
+        return await sales_phase(
+            config, client, settings, GatewayPath(http, stack.signing_secret), sim, say
         )
     finally:
         await http.aclose()

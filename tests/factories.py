@@ -11,6 +11,7 @@ from domain.canonical import input_hash
 from domain.job import JobInput
 from domain.listing import Listing
 from domain.marketplaces import ALL_MARKETPLACES, Marketplace
+from domain.sales import OrderLine
 
 
 def unique_sku() -> str:
@@ -65,4 +66,23 @@ def job_input(
         max_retries=max_retries,
         retry_window=retry_window,
         callback=callback,
+    )
+
+
+def order_line(
+    sku: str,
+    marketplace: Marketplace,
+    order: str,
+    quantity: int = 1,
+    sold_at: datetime | None = None,
+) -> OrderLine:
+    """One sale as an orders reader reports it (line id ``<order>-1``); ``sold_at`` now unless
+    given (recorded histories pass a fixed time)."""
+    return OrderLine(
+        marketplace=marketplace,
+        order_id=order,
+        line_id=f"{order}-1",
+        sku=sku,
+        quantity=quantity,
+        sold_at=sold_at or datetime.now(UTC),
     )

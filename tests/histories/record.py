@@ -34,7 +34,7 @@ from domain.marketplaces import JOB_TASK_QUEUE, Marketplace, marketplace_task_qu
 from domain.messages import CancelRequest, FieldsAnswer, RetryRequest, SignedInput
 from domain.sales import OrderLine, ReaderState
 from domain.status import JobStatus
-from tests.factories import job_input, start_job_body
+from tests.factories import job_input, order_line, start_job_body
 from tests.support.callback_receiver import callback_receiver
 from tests.temporal_binaries import start_dev_env
 from tests.workflow.harness import has_status, running_workers, start_job, wait_for
@@ -299,13 +299,8 @@ async def listing_sold_out_across_marketplaces(client: Client) -> WorkflowHandle
 
 
 def _sale(job: JobInput, marketplace: Marketplace, order: str, quantity: int = 1) -> OrderLine:
-    return OrderLine(
-        marketplace=marketplace,
-        order_id=order,
-        line_id=f"{order}-1",
-        sku=job.listing.sku,
-        quantity=quantity,
-        sold_at=datetime(2026, 1, 1, tzinfo=UTC),
+    return order_line(
+        job.listing.sku, marketplace, order, quantity, datetime(2026, 1, 1, tzinfo=UTC)
     )
 
 

@@ -17,7 +17,7 @@ from domain.listing_entity import ListingView, PlacementState, listing_workflow_
 from domain.marketplaces import JOB_TASK_QUEUE, Marketplace
 from domain.messages import SignedInput
 from domain.sales import OrderLine, ReaderState
-from tests.factories import job_input
+from tests.factories import job_input, order_line
 from tests.workflow.harness import running_workers, start_job
 from tests.workflow.stand_ins import StandInMarketplaces
 from workflows.job import JobWorkflow
@@ -43,14 +43,7 @@ async def _published(client: Client, quantity: int) -> tuple[JobInput, WorkflowH
 
 
 def _line(job: JobInput, marketplace: Marketplace, order: str, quantity: int = 1) -> OrderLine:
-    return OrderLine(
-        marketplace=marketplace,
-        order_id=order,
-        line_id=f"{order}-1",
-        sku=job.listing.sku,
-        quantity=quantity,
-        sold_at=datetime.now(UTC),
-    )
+    return order_line(job.listing.sku, marketplace, order, quantity)
 
 
 async def _until(entity: WorkflowHandle, check: Callable[[ListingView], bool]) -> ListingView:
