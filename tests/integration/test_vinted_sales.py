@@ -14,20 +14,10 @@ import httpx
 from tests.factories import start_job_body
 from tests.integration.processes import running_stack, wait_until
 from tests.reliability.jobs import pay, wait_for_statuses
-from tests.support.simulator import sku_of
+from tests.support.simulator import live_on
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
 INTERVAL = 1.0
-
-
-def _live(simulator_url: str, sku: str) -> list[str]:
-    listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
-    return [
-        marketplace
-        for marketplace in ("ebay", "etsy", "vinted")
-        for entry in listings[marketplace]
-        if sku_of(marketplace, entry) == sku and entry["live"]
-    ]
 
 
 def test_a_vinted_sale_arrives_by_webhook_and_ends_the_listing_elsewhere(tmp_path: Path):
@@ -41,7 +31,7 @@ def test_a_vinted_sale_arrives_by_webhook_and_ends_the_listing_elsewhere(tmp_pat
         job = api.post("/start_job", json=body).json()["job_id"]
         pay(api, job, SECRET)
         wait_for_statuses(api, [job], {"completed"}, within=60)
-        assert sorted(_live(stack.simulator_url, sku)) == ["ebay", "etsy", "vinted"]
+        assert sorted(live_on(stack.simulator_url, sku)) == ["ebay", "etsy", "vinted"]
 
         sold = httpx.post(
             f"{stack.simulator_url}/__sim/sales",
@@ -50,7 +40,7 @@ def test_a_vinted_sale_arrives_by_webhook_and_ends_the_listing_elsewhere(tmp_pat
         )
         assert sold.status_code == 201, sold.text
         started = time.monotonic()
-        wait_until(lambda: _live(stack.simulator_url, sku) == [], INTERVAL + 5, "ended elsewhere")
+        wait_until(lambda: live_on(stack.simulator_url, sku) == [], INTERVAL + 5, "ended elsewhere")
         delay = time.monotonic() - started
         wait_until(
             lambda: api.get(f"/listings/{sku}").json()["status"] == "ended", 10, "listing ended"

@@ -16,10 +16,9 @@ import pytest
 from tests.factories import start_job_body
 from tests.integration.processes import running_stack, wait_until
 from tests.reliability.jobs import pay, wait_for_statuses
-from tests.support.simulator import sku_of
+from tests.support.simulator import live_on
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
-MARKETPLACES = ("ebay", "etsy", "vinted")
 UNITS = 4
 
 
@@ -30,16 +29,6 @@ def _sell(simulator_url: str, marketplace: str, sku: str) -> None:
         timeout=10,
     )
     assert response.status_code == 201, response.text
-
-
-def _live(simulator_url: str, sku: str) -> list[str]:
-    listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
-    live = []
-    for marketplace in MARKETPLACES:
-        for entry in listings[marketplace]:
-            if sku_of(marketplace, entry) == sku and entry["live"]:
-                live.append(marketplace)
-    return live
 
 
 @pytest.mark.reliability
@@ -78,7 +67,7 @@ def test_sales_survive_a_worker_kill_and_a_server_restart_counted_once(tmp_path:
             lambda: api.get(f"/listings/{sku}").json().get("sold") == 3, 60, "third sale counted"
         )
         _sell(stack.simulator_url, "etsy", sku)  # the last unit
-        wait_until(lambda: _live(stack.simulator_url, sku) == [], 60, "nothing left live")
+        wait_until(lambda: live_on(stack.simulator_url, sku) == [], 60, "nothing left live")
         time.sleep(3)  # the readers' overlapping windows report the orders again
         listing = api.get(f"/listings/{sku}").json()
         assert (listing["sold"], listing["oversold"], listing["quantity"]) == (UNITS, 0, 0), listing

@@ -181,3 +181,15 @@ def sku_of(marketplace: str, entry: dict[str, Any]) -> str | None:
     if marketplace == "etsy":
         return entry["skus"][0] if entry.get("skus") else None
     return entry.get("sku")
+
+
+def live_on(simulator_url: str, sku: str) -> list[str]:
+    """The marketplaces where ``sku`` is live now, from ``GET /__sim/listings`` (for tests
+    that drive real processes without an event loop)."""
+    listings = httpx.get(f"{simulator_url}/__sim/listings", timeout=10).json()
+    return [
+        marketplace
+        for marketplace in ("ebay", "etsy", "vinted")
+        for entry in listings[marketplace]
+        if sku_of(marketplace, entry) == sku and entry["live"]
+    ]
