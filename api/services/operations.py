@@ -108,6 +108,13 @@ class OperationService:
         ones are not touched): 202 with its ID and the count."""
         now = datetime.now(UTC)
         before = min(request.filter.created_before or now, now)
+        after = request.filter.created_after
+        if after is not None and after >= before:  # found by schemathesis: was a 500
+            raise ProblemError(
+                422,
+                "filter.created_after is not before now: a bulk operation acts only on jobs "
+                "created until it starts",
+            )
         job_filter = request.filter.model_copy(update={"created_before": before})
         with refused_query():
             matched = await self.search.count(job_filter)

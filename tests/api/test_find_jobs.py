@@ -360,6 +360,9 @@ async def test_bulk_bad_bodies_and_unknown_operations(shop: Shop):
         {"action": "retry", "filter": {"status": "lost"}},
         {"action": "retry", "filter": {"colour": "red"}},
         {"action": "retry", "reason": ""},
+        # After now: nothing created until the operation starts can match (was a 500).
+        {"action": "retry", "filter": {"created_after": "9999-12-31T23:59:59Z"}},
+        {"action": "cancel", "filter": {"created_after": "2999-01-01T00:00:00Z"}},
     ):
         response = await shop.api.post("/jobs/bulk", json=body, headers=ADMIN)
         assert response.status_code == 422, body
