@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -81,6 +82,7 @@ WITHDRAW_RETRY = RetryPolicy(
 )
 """A withdraw matters more than a publish (a cancelled job must not leave a listing live), so
 it is tried longer; still bounded, and a failure is in the listing's events and view."""
+ResultT = TypeVar("ResultT")
 HISTORY_LIMIT = 2000
 """Events after which the entity continues as new (well under Temporal's 50 000 / 50 MB)."""
 
@@ -342,7 +344,7 @@ class ListingWorkflow:
     ) -> bool:
         placement = self._s.placement(marketplace)
         try:
-            result = await workflow.execute_activity(
+            result = await _upkeep(
                 withdraw_activity_name(marketplace),
                 WithdrawRequest(
                     job_id=job_id,
@@ -352,12 +354,9 @@ class ListingWorkflow:
                     current=ref,
                     reason=reason,
                 ),
-                result_type=WithdrawResult,
-                task_queue=marketplace_task_queue(marketplace),
-                start_to_close_timeout=PUBLISH_START_TO_CLOSE,
-                heartbeat_timeout=timedelta(seconds=30),
-                retry_policy=WITHDRAW_RETRY,
-                summary=f"withdraw {self._s.sku} from {marketplace.value}",
+                WithdrawResult,
+                marketplace,
+                f"withdraw {self._s.sku} from {marketplace.value}",
             )
         except ActivityError as err:
             placement.error = job_error(err)
@@ -410,17 +409,14 @@ class ListingWorkflow:
         placement = self._s.placement(marketplace)
         quantity = self._s.quantity
         try:
-            result = await workflow.execute_activity(
+            result = await _upkeep(
                 set_quantity_activity_name(marketplace),
                 SetQuantityRequest(
                     marketplace=marketplace, sku=self._s.sku, current=ref, quantity=quantity
                 ),
-                result_type=SetQuantityResult,
-                task_queue=marketplace_task_queue(marketplace),
-                start_to_close_timeout=PUBLISH_START_TO_CLOSE,
-                heartbeat_timeout=timedelta(seconds=30),
-                retry_policy=WITHDRAW_RETRY,
-                summary=f"set quantity {quantity} on {marketplace.value}",
+                SetQuantityResult,
+                marketplace,
+                f"set quantity {quantity} on {marketplace.value}",
             )
         except ActivityError as err:
             placement.error = job_error(err)
@@ -512,3 +508,21 @@ class ListingWorkflow:
                 sold_out=s.quantity == 0 and s.sold > 0,
             )
         )
+
+
+async def _upkeep(
+    name: str, request: Any, result_type: type[ResultT], marketplace: Marketplace, summary: str
+) -> ResultT:
+    """A withdraw or quantity update on the marketplace's rate-limited queue, with the same
+    timeouts and ``WITHDRAW_RETRY`` for both (issue 14: "the same retries")."""
+    result: ResultT = await workflow.execute_activity(
+        name,
+        request,
+        result_type=result_type,
+        task_queue=marketplace_task_queue(marketplace),
+        start_to_close_timeout=PUBLISH_START_TO_CLOSE,
+        heartbeat_timeout=timedelta(seconds=30),
+        retry_policy=WITHDRAW_RETRY,
+        summary=summary,
+    )
+    return result

@@ -240,6 +240,8 @@ async def test_creation_time_bounds_split_the_jobs_where_they_were_created(shop:
         {"limit": "0"},
         {"limit": "501"},
         {"limit": "ten"},
+        {"limit": "\u0661\u0660"},  # Arabic-Indic "10": digits, but not ASCII ones
+        {"limit": "\uff11\uff10"},  # fullwidth "10"
         {"sku": "SKU-1"},
         {"sku": "x" * 51},
         {"page_token": "not-a-token"},
@@ -370,6 +372,10 @@ async def test_bulk_bad_bodies_and_unknown_operations(shop: Shop):
     for operation_id in ("op_" + "0" * 32, shop.ids["waiting"][1], "../x"):
         response = await shop.api.get(f"/operations/{operation_id}", headers=ADMIN)
         assert response.status_code == 404, operation_id
+    for operation_id in ("op_" + "\u0660" * 32, "\U0001f600", "op_" + "0" * 300, "%00"):
+        response = await shop.api.get(f"/operations/{operation_id}", headers=ADMIN)
+        assert response.status_code in (404, 422), (operation_id, response.text)
+        assert response.json()["detail"]
 
 
 @pytest.mark.parametrize(

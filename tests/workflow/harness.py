@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from temporalio.client import Client, WorkflowHandle
@@ -64,13 +64,19 @@ async def wait_for(
     within: float = 20.0,
 ) -> JobView:
     """Poll the status query until ``predicate`` holds (for states where the run stays open)."""
+    return await _poll(lambda: handle.query(JobWorkflow.status), predicate, within)
+
+
+async def _poll(
+    view: Callable[[], Awaitable[JobView]], predicate: Callable[[JobView], bool], within: float
+) -> JobView:
     deadline = asyncio.get_running_loop().time() + within
     while True:
-        view = await handle.query(JobWorkflow.status)
-        if predicate(view):
-            return view
+        current = await view()
+        if predicate(current):
+            return current
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached; last view: {view.model_dump_json()}")
+            raise AssertionError(f"condition not reached; last view: {current.model_dump_json()}")
         await asyncio.sleep(0.05)
 
 
@@ -94,14 +100,7 @@ async def wait_for_progress(
             return job
         return with_listing_progress(job, listing)
 
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        current = await view()
-        if predicate(current):
-            return current
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached; last view: {current.model_dump_json()}")
-        await asyncio.sleep(0.05)
+    return await _poll(view, predicate, within)
 
 
 def has_status(*statuses: JobStatus) -> Callable[[JobView], bool]:
