@@ -210,9 +210,15 @@ def test_ctrl_c_during_a_request_stops_watch_after_that_request_not_inside_it():
         return httpx.Response(200, json=job_view("running"))
 
     client = ApiClient("http://api.test", transport=httpx.MockTransport(answer))
-    with pytest.raises(KeyboardInterrupt):
-        watch(client, JOB_ID, interval=0.01, interactive=False, out=io.StringIO())
+    # As in a shell's foreground (a launcher in the background may have left SIGINT ignored).
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            watch(client, JOB_ID, interval=0.01, interactive=False, out=io.StringIO())
+        restored = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     assert finished == [f"/status/{JOB_ID}"]  # the request completed, and no second one ran
     assert client.get(f"/status/{JOB_ID}")["status"] == "running"  # the pool is not stuck
     assert len(finished) == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert restored is signal.default_int_handler

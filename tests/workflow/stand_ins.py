@@ -47,6 +47,9 @@ class Behaviour:
     """A listing without a size fails with MissingListingFields naming ``size`` (issue 15)."""
     require_aspect: str | None = None
     """A request without this eBay item specific (extras) fails naming it (issue 15)."""
+    hold: asyncio.Event | None = None
+    """A request that passes the checks above waits for this event before it answers: the
+    job stays running until the test lets it go."""
 
 
 @dataclass
@@ -174,6 +177,8 @@ class StandInMarketplaces:
             except asyncio.CancelledError:
                 self.cancelled.append(marketplace)
                 raise
+        if behaviour.hold is not None:
+            await behaviour.hold.wait()
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
         failures_so_far = len(self.calls[marketplace]) - 1

@@ -8,6 +8,8 @@ timeout is reached by skipping time explicitly."""
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -109,8 +111,10 @@ async def test_a_wrong_status_id_a_bad_value_and_a_job_not_asking_are_refused(
 ):
     """A status_id that is not the question: refused (409 at the gateway). A value that does
     not fit, or a field missing: InvalidInput naming the field (422). Once answered, another
-    answer is refused and the very same answer re-sent is a duplicate."""
-    stand_ins = StandInMarketplaces(behaviours={EBAY: Behaviour(require_size=True)})
+    answer is refused and the very same answer re-sent is a duplicate (asked while the publish
+    it started is held: an Update sent as the job completes is not found: seen on a loaded machine)."""
+    published = asyncio.Event()
+    stand_ins = StandInMarketplaces(behaviours={EBAY: Behaviour(require_size=True, hold=published)})
     job = job_input(now=await steady_env.get_current_time(), marketplaces=[EBAY])
     async with running_workers(steady_env.client, stand_ins):
         handle, asking = await _asking(steady_env, job)
@@ -138,6 +142,7 @@ async def test_a_wrong_status_id_a_bad_value_and_a_job_not_asking_are_refused(
         with pytest.raises(WorkflowUpdateFailedError) as other:
             await handle.execute_update(JobWorkflow.provide_fields, _answer(status_id, size="L"))
         assert _refusal(other).type == REFUSED and "not awaiting_input" in _refusal(other).message
+        published.set()
         done = await handle.result()
     assert done.status is JobStatus.COMPLETED
     assert [c.listing.size for c in stand_ins.calls[EBAY]] == [None, "M"]
