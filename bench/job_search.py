@@ -3,12 +3,13 @@
 
 A dev server of its own on a SQLite file (as ``make run``), the search attributes registered
 with ``--search-attribute``, and ``BENCH_SEARCH_JOBS`` (10 000) jobs started the way the gateway
-starts them (``start_job_workflow``: memo and search attributes at start). No worker runs, so
-they wait for payment; one in five is started with the attributes of a job that failed on
-Etsy, so the selective filter has something to find. The gateway (``create_app``) is called in
-process over ASGITransport, so a figure is the route's own time: the app, the counts and the
-list it sends to Temporal, not a network. Each case runs ``BENCH_SEARCH_REQUESTS`` (50) times
-after 5 warm-up requests. Writes ``bench/results/job_search-<UTC stamp>.json``.
+starts them (``start_job_workflow``: memo and search attributes at start). No worker runs:
+three in five close two seconds after they start (marked completed), one in five waits for
+payment and one in five is marked failed on Etsy, so the selective filter has something to
+find (``fill``). The gateway (``create_app``) is called in process over ASGITransport, so a
+figure is the route's own time: the app and the lists it sends to Temporal, not a network.
+Each case runs ``BENCH_SEARCH_REQUESTS`` (50) times after 5 warm-up requests. Writes
+``bench/results/job_search-<UTC stamp>.json``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,25 +65,33 @@ def _body(i: int) -> StartJobRequest:
     )
 
 
+CLOSES_AFTER = timedelta(seconds=2)
+"""A closed bench job's run time: started with this execution timeout, it closes on its own."""
+
+
 async def fill(executions: Executions, settings: Settings, jobs: int) -> None:
+    """Three in five jobs close ``CLOSES_AFTER`` after they start (marked completed), one in
+    five waits for payment and one in five is marked failed on Etsy (both stay open): most of
+    a shop's jobs are closed, and visibility lists open and closed runs apart."""
     slots = asyncio.Semaphore(50)
 
     async def one(i: int) -> None:
-        job_input = build_job_input(
-            _body(i), settings, job_id=f"bench-{i:06d}", now=datetime.now(UTC)
-        )
-        async with slots:
-            if i % 5:
+        async with slots:  # stamped as the gateway stamps a job: just before its start
+            job_input = build_job_input(
+                _body(i), settings, job_id=f"bench-{i:06d}", now=datetime.now(UTC)
+            )
+            if i % 5 == 1:
                 await start_job_workflow(executions, job_input, "bench")
                 return
-            # As a job that failed on Etsy shows itself (no worker runs to make it fail).
+            # As a failed or completed job shows itself (no worker runs to get it there).
             keep = [p for p in Job(job_input, job_input.created_at).search_attributes()]
             keep = [p for p in keep if p.key.name not in (JOB_STATUS.name, JOB_MARKETPLACES.name)]
-            marked = ["ebay", "etsy", "vinted", "etsy:failed"]
-            failed = TypedSearchAttributes(
+            failed = i % 5 == 0
+            marked = ["ebay", "etsy", "vinted", "etsy:failed"] if failed else ["ebay"]
+            attributes = TypedSearchAttributes(
                 [
                     *keep,
-                    SearchAttributePair(JOB_STATUS, "failed"),
+                    SearchAttributePair(JOB_STATUS, "failed" if failed else "completed"),
                     SearchAttributePair(JOB_MARKETPLACES, marked),
                 ]
             )
@@ -91,17 +100,21 @@ async def fill(executions: Executions, settings: Settings, jobs: int) -> None:
                 job_input,
                 id=job_input.job_id,
                 task_queue="bench-no-worker",
-                search_attributes=failed,
+                search_attributes=attributes,
                 memo=JobMemo.at_start(initial_view(job_input), None),
+                execution_timeout=None if failed else CLOSES_AFTER,
             )
 
     await asyncio.gather(*(one(i) for i in range(jobs)))
 
 
 async def visible(env: WorkflowEnvironment, jobs: int) -> None:
-    """Visibility catches up with the starts (it is written asynchronously)."""
+    """Visibility catches up with the starts and the closes (it is written asynchronously)."""
+    closing = sum(1 for i in range(jobs) if i % 5 > 1)
     for _ in range(600):
-        if (await env.client.count_workflows("JobCreatedAt IS NOT NULL")).count >= jobs:
+        started = await env.client.count_workflows("JobCreatedAt IS NOT NULL")
+        closed = await env.client.count_workflows("ExecutionStatus != 'Running'")
+        if started.count >= jobs and closed.count >= closing:
             return
         await asyncio.sleep(0.5)
     raise RuntimeError("visibility did not show every job within 5 minutes")
@@ -167,6 +180,7 @@ async def cases(api: httpx.AsyncClient, jobs: int, runs: int) -> dict[str, Any]:
         "limit 500": {"limit": 500},
         "status=failed&marketplace=etsy": {"status": "failed", "marketplace": "etsy"},
         "status=awaiting_payment": {"status": "awaiting_payment"},
+        "status=completed": {"status": "completed"},
         "sku (one job)": {"sku": f"BENCH{jobs // 2:06d}"},
         "created_before (the oldest)": {"created_before": middle, "limit": 100},
         "no match (sku)": {"sku": "NOSUCHSKU"},

@@ -64,10 +64,17 @@ class JobFilter(BaseModel):
         return self
 
     def query(
-        self, *, at_or_before: datetime | None = None, at_or_after: datetime | None = None
+        self,
+        *,
+        at_or_before: datetime | None = None,
+        at_or_after: datetime | None = None,
+        running: bool | None = None,
     ) -> str:
-        """The visibility query, optionally narrowed to a window of creation times."""
+        """The visibility query, optionally narrowed to a window of creation times and to
+        open (``running``) or closed runs."""
         parts = [f"WorkflowType = '{JOB_WORKFLOW}'", f"{JOB_CREATED_AT.name} IS NOT NULL"]
+        if running is not None:
+            parts.append(f"ExecutionStatus {'=' if running else '!='} 'Running'")
         if self.status is not None:
             parts.append(f"{JOB_STATUS.name} = '{self.status.value}'")
         if self.sku is not None:

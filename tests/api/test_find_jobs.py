@@ -21,7 +21,7 @@ import pytest
 from temporalio.client import Client
 
 from api.app import create_app
-from api.services.job_search import JobSearch
+from api.services.job_search import MAX_COUNTS, JobSearch
 from config.settings import Settings
 from domain.marketplaces import Marketplace
 from domain.messages import SignedInput
@@ -398,28 +398,35 @@ async def test_extreme_values_are_answered_never_5xx(shop: Shop, path: str, para
         assert response.json()["detail"]
 
 
-async def test_a_first_page_starts_from_the_window_its_filter_found_last_time(shop: Shop):
-    """The first page of a filter learns its window (counted) and the next first page of that
-    filter starts from it: the same rows for fewer counts (issue 16: the first page was the
-    slow case of make bench-search)."""
+async def test_a_page_lists_about_its_own_rows_after_a_few_counts(shop: Shop):
+    """A page of 10 over 300 jobs lists a small part of them after a few counts, and its rows
+    are the first 10 of the walk at limit 500 (issue 16: listed rows are what a page costs,
+    ~0.5 ms each on the dev server; the window search and its first guesses are tested in
+    tests/unit/test_job_search_order.py)."""
     search = JobSearch(shop.client)
-    counts = 0
-    count_workflows = shop.client.count_workflows
+    listed = counts = 0
+    list_workflows, count_workflows = shop.client.list_workflows, shop.client.count_workflows
+
+    async def listing(query: str, **kwargs: Any) -> AsyncIterator[Any]:
+        nonlocal listed
+        async for execution in list_workflows(query, **kwargs):
+            listed += 1
+            yield execution
 
     async def counting(query: str, **kwargs: Any) -> Any:
         nonlocal counts
         counts += 1
         return await count_workflows(query, **kwargs)
 
-    filters = JobFilter()
+    shop.client.list_workflows = listing  # type: ignore[method-assign, assignment]
     shop.client.count_workflows = counting  # type: ignore[method-assign]
     try:
-        first = await search.jobs(filters, 10, None)
-        spent_first, counts = counts, 0
-        again = await search.jobs(filters, 10, None)
-        spent_again = counts
+        first = await search.jobs(JobFilter(), 10, None)
     finally:
-        shop.client.count_workflows = count_workflows  # type: ignore[method-assign]
-    assert [r.job_id for r in again.jobs] == [r.job_id for r in first.jobs]
-    assert len(first.jobs) == 10
-    assert spent_again == 2 < spent_first, (spent_first, spent_again)
+        del shop.client.list_workflows, shop.client.count_workflows
+    everything = await find(shop.api, limit=500)
+    assert [r.job_id for r in first.jobs] == [r["job_id"] for r in everything["jobs"][:10]]
+    # Here the jobs were made in bursts (20 at a time): what a window holds jumps, so the bound
+    # is loose; the unit test holds the search to a page and a quarter on a steady shop.
+    assert listed < 100, (listed, counts)
+    assert counts <= MAX_COUNTS + 1, counts

@@ -9,7 +9,6 @@ timeout is reached by skipping time explicitly."""
 from __future__ import annotations
 
 import asyncio
-
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -112,7 +111,8 @@ async def test_a_wrong_status_id_a_bad_value_and_a_job_not_asking_are_refused(
     """A status_id that is not the question: refused (409 at the gateway). A value that does
     not fit, or a field missing: InvalidInput naming the field (422). Once answered, another
     answer is refused and the very same answer re-sent is a duplicate (asked while the publish
-    it started is held: an Update sent as the job completes is not found: seen on a loaded machine)."""
+    it started is held: an Update sent as the job completes is "not found", seen on a loaded
+    machine)."""
     published = asyncio.Event()
     stand_ins = StandInMarketplaces(behaviours={EBAY: Behaviour(require_size=True, hold=published)})
     job = job_input(now=await steady_env.get_current_time(), marketplaces=[EBAY])
