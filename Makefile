@@ -28,6 +28,7 @@ test-scale: $(STAMP)
 # BENCH_QUICK=1: under 2 min). Results in bench/results/; options in bench/README.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.callbacks
 	$(BIN)/python -m bench.job_search
 
 # GET /jobs latency with 10 000 jobs in a dev server of its own (BENCH_SEARCH_JOBS; ~5 min on

@@ -88,9 +88,11 @@ class GatewayPath:
     def __init__(self, http: httpx.AsyncClient, signing_secret: str) -> None:
         self.http = http
         self.key = decode_signing_secret(signing_secret)
+        self.extra: dict[str, Any] = {}
+        """Fields added to every ``POST /start_job`` body (bench.callbacks: ``callback_url``)."""
 
     async def run_job(self) -> JobOutcome:
-        body = start_job_body()
+        body = start_job_body() | self.extra
         sku = body["input_data"]["sku"]
         began = time.perf_counter()
         try:

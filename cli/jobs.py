@@ -38,6 +38,10 @@ def add_jobs_command(commands: Any) -> None:
         )
         _add_filters(act)
         act.add_argument("--reason", help="kept in each job's events")
+        act.add_argument(
+            "--idempotency-key",
+            help="the same key and filters again: the operation it started, not a second one",
+        )
         act.add_argument("--no-tty", action="store_true", help="plain lines, no progress bar")
 
 
@@ -109,6 +113,8 @@ def _act(client: ApiClient, args: argparse.Namespace, headers: dict[str, str]) -
     body: dict[str, Any] = {"action": args.jobs_command, "filter": job_filter(args)}
     if args.reason:
         body["reason"] = args.reason
+    if args.idempotency_key:
+        headers = {**headers, "Idempotency-Key": args.idempotency_key}
     accepted = client.post("/jobs/bulk", body, headers=headers).body
     operation_id, matched = accepted["operation_id"], accepted["matched"]
     print(f"{args.jobs_command} of {matched} jobs: operation {operation_id}", flush=True)

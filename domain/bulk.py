@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.ids import job_id_for_key
 from domain.search_filters import JobFilter
 
 BULK_WORKFLOW = "BulkOperationWorkflow"
@@ -26,6 +27,12 @@ OPERATION_ID_PREFIX = "op_"
 
 def new_operation_id() -> str:
     return f"{OPERATION_ID_PREFIX}{uuid.uuid4().hex}"
+
+
+def operation_id_for_key(key: str) -> str:
+    """The same Idempotency-Key always names the same operation (and never a job), so
+    Temporal itself keeps one operation per key."""
+    return f"{OPERATION_ID_PREFIX}{job_id_for_key('bulk:' + key).replace('-', '')}"
 
 
 class BulkAction(StrEnum):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AdminOnly, Operations
+from api.deps import AdminOnly, IdempotencyKey, Operations
 from api.problems import PROBLEM
 from api.services.job_search import JobPage, ListingPage
 from domain.bulk import BulkAccepted, BulkRequest, OperationView
@@ -77,13 +77,25 @@ async def find_listings(
     "/jobs/bulk",
     status_code=202,
     response_model=BulkAccepted,
+    responses={
+        200: {"description": "Same Idempotency-Key and body: the operation it started."},
+        422: {
+            "description": "A bad filter or action, or Idempotency-Key reused with another body.",
+            **PROBLEM,
+        },
+    },
     summary="Retry or cancel every job the filter matches, as a durable operation.",
 )
 async def bulk_action(
-    operations: Operations, body: BulkRequest, response: Response
+    operations: Operations,
+    body: BulkRequest,
+    response: Response,
+    idempotency_key: IdempotencyKey,
 ) -> BulkAccepted:
-    accepted = await operations.start_bulk(body)
+    accepted, started = await operations.start_bulk(body, idempotency_key)
     response.headers["Location"] = f"/operations/{accepted.operation_id}"
+    if not started:
+        response.status_code = 200
     return accepted
 
 

@@ -26,7 +26,9 @@ from domain.bulk import (
     BulkState,
     OperationView,
     new_operation_id,
+    operation_id_for_key,
 )
+from domain.canonical import fingerprint
 from domain.search_filters import JobFilter, ListingFilter, PageToken
 from workflows.bulk_operation import BulkOperationWorkflow
 
@@ -49,6 +51,8 @@ def refused_query(detail: str | None = None) -> Iterator[None]:
 
 
 OPERATION = Kind("operation", BULK_WORKFLOW)
+REQUEST_MEMO = "request_fingerprint"
+"""Memo key: the fingerprint of the body that started the operation (Idempotency-Key)."""
 
 
 class OperationService:
@@ -103,9 +107,13 @@ class OperationService:
             ) from None
         return server_token
 
-    async def start_bulk(self, request: BulkRequest) -> BulkAccepted:
+    async def start_bulk(
+        self, request: BulkRequest, idempotency_key: str | None = None
+    ) -> tuple[BulkAccepted, bool]:
         """Count the matches and start the operation over the jobs created until now (later
-        ones are not touched): 202 with its ID and the count."""
+        ones are not touched): its ID and the count, and True when it started. A repeated
+        Idempotency-Key with the same body: the operation it started, False; with another
+        body: 422 (as ``POST /start_job``)."""
         now = datetime.now(UTC)
         before = min(request.filter.created_before or now, now)
         after = request.filter.created_after
@@ -118,7 +126,10 @@ class OperationService:
         job_filter = request.filter.model_copy(update={"created_before": before})
         with refused_query():
             matched = await self.search.count(job_filter)
-        operation_id = new_operation_id()
+        operation_id = (
+            operation_id_for_key(idempotency_key) if idempotency_key else new_operation_id()
+        )
+        request_fingerprint = fingerprint(request.model_dump(mode="json"))
         state = BulkState(
             operation_id=operation_id,
             action=request.action,
@@ -126,20 +137,29 @@ class OperationService:
             reason=request.reason or f"bulk {request.action.value} by admin",
             matched=matched,
         )
-        await self.executions.start_once(
+        started = await self.executions.start_once(
             BulkOperationWorkflow.run,
             state,
             workflow_id=operation_id,
-            memo=state.memo(),
+            memo=state.memo() | {REQUEST_MEMO: request_fingerprint},
             summary=f"bulk {request.action.value} of {matched} jobs",
         )
+        if not started:  # only a repeated Idempotency-Key names an existing operation
+            memo = (await self.executions.describe(OPERATION, operation_id)).memo
+            if memo.get(REQUEST_MEMO) != request_fingerprint:
+                raise ProblemError(
+                    422,
+                    "Idempotency-Key was already used for a bulk operation with another body",
+                )
+            existing = OperationView.model_validate(memo["operation"])
+            return BulkAccepted(operation_id=operation_id, matched=existing.matched), False
         log.info(
             "bulk operation started operation_id=%s action=%s matched=%d",
             operation_id,
             request.action.value,
             matched,
         )
-        return BulkAccepted(operation_id=operation_id, matched=matched)
+        return BulkAccepted(operation_id=operation_id, matched=matched), True
 
     async def view(self, operation_id: str) -> OperationView:
         """Live counts from the workflow's query; from its memo (written after each page)

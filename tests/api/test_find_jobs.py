@@ -356,6 +356,28 @@ async def test_bulk_cancel_skips_the_jobs_that_no_longer_allow_it(shop: Shop):
     assert view["status"] == "cancelled"
 
 
+async def test_a_repeated_idempotency_key_names_the_operation_it_started(shop: Shop):
+    """The same key and body, twice at once and once more: one operation (202, then 200 with
+    the same id); the same key with another body: 422, nothing started."""
+    body = {"action": "cancel", "filter": {"sku": "NOSUCHSKU2"}, "reason": "idempotent"}
+    key = {"idempotency-key": "bulk-" + uuid.uuid4().hex, **ADMIN}
+
+    first, second = await asyncio.gather(
+        shop.api.post("/jobs/bulk", json=body, headers=key),
+        shop.api.post("/jobs/bulk", json=body, headers=key),
+    )
+    third = await shop.api.post("/jobs/bulk", json=body, headers=key)
+    other = await shop.api.post("/jobs/bulk", json={**body, "reason": "other"}, headers=key)
+
+    assert sorted([first.status_code, second.status_code]) == [200, 202], (first, second)
+    assert third.status_code == 200
+    ids = {r.json()["operation_id"] for r in (first, second, third)}
+    assert len(ids) == 1 and {r.headers["location"] for r in (first, third)} == {
+        f"/operations/{ids.pop()}"
+    }
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+
+
 async def test_bulk_bad_bodies_and_unknown_operations(shop: Shop):
     for body in (
         {"action": "delete"},

@@ -66,22 +66,26 @@ def test_retry_starts_the_operation_and_follows_it_through_a_503(capsys):
         ]
     )
     bodies: list[Any] = []
+    keys: list[str | None] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             bodies.append(json.loads(request.content))
+            keys.append(request.headers.get("idempotency-key"))
             return httpx.Response(202, json={"operation_id": "op_1", "matched": 3})
         assert request.url.path == "/operations/op_1"
         return next(progress)
 
     args = build_parser().parse_args(
-        ["jobs", "retry", "--status", "failed", "--marketplace", "etsy", "--admin-token", "t"]
-    )
+        ["jobs", "retry", "--status", "failed", "--marketplace", "etsy", "--admin-token", "t",
+         "--idempotency-key", "etsy-fixed-1"]
+    )  # fmt: skip
     client = ApiClient("http://api", transport=httpx.MockTransport(answer))
 
     assert jobs_command(client, args) == 0
 
     assert bodies == [{"action": "retry", "filter": {"status": "failed", "marketplace": "etsy"}}]
+    assert keys == ["etsy-fixed-1"]
     out = capsys.readouterr().out
     assert "retry of 3 jobs: operation op_1" in out
     assert "completed: matched 3, applied 2 skipped 1 failed 0" in out
