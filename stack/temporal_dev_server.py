@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from domain.job_search import dev_server_args
 from stack.processes import ProcessSpec
 from stack.readiness import temporal_namespace_ready
+from stack.search_attributes import ensure_registered
 
 
 def find_temporal_binary() -> Path | None:
@@ -33,8 +35,9 @@ def dev_server_spec(
     ready_timeout: float = 60.0,
 ) -> ProcessSpec:
     """``temporal server start-dev`` on ``host:port``; ``ui_port=None`` runs it without the UI.
-    The search attributes of issue 16 are registered at start (``--search-attribute``), in
-    every namespace it creates."""
+    The search attributes of issue 16 are registered at start (``--search-attribute``) in every
+    namespace it creates, and, in a namespace its data file already had, by the readiness probe
+    (stack/search_attributes.py): it is ready once they exist."""
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [
         str(binary),
@@ -58,7 +61,21 @@ def dev_server_spec(
     return ProcessSpec(
         name="temporal",
         argv=argv,
-        ready=temporal_namespace_ready(binary, host, port, address, namespace),
+        ready=_with_search_attributes(
+            temporal_namespace_ready(binary, host, port, address, namespace), address, namespace
+        ),
         ready_timeout=ready_timeout,
         quiet_when_stopping=True,
     )
+
+
+def _with_search_attributes(
+    namespace_ready: Callable[[], bool], address: str, namespace: str
+) -> Callable[[], bool]:
+    def probe() -> bool:
+        if not namespace_ready():
+            return False
+        ensure_registered(address, namespace)  # raises while it cannot: not ready yet
+        return True
+
+    return probe

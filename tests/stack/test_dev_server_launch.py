@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -74,3 +75,50 @@ def test_dev_server_becomes_ready_stops_cleanly_and_keeps_workflows_across_resta
     assert described.returncode == 0, described.stderr
     assert "KeepMe" in described.stdout
     assert time.monotonic() - began < 30
+
+
+def test_a_data_file_made_before_the_search_attributes_gets_them_before_ready(
+    tmp_path: Path,
+) -> None:
+    """Issue 16, seen on make run: ``--search-attribute`` registers them only in a namespace
+    the dev server creates, so a ``.data/temporal.db`` from an earlier run kept a namespace
+    without them and every job start was refused (502). The stack's readiness registers the
+    missing ones (stack/search_attributes.py)."""
+    assert BINARY is not None
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    spec = dev_server_spec(
+        BINARY,
+        db_file=tmp_path / "temporal.db",
+        host="127.0.0.1",
+        port=port,
+        ui_port=None,
+        ready_timeout=15,
+    )
+    argv = list(spec.argv)
+    while "--search-attribute" in argv:  # the server of an earlier version
+        at = argv.index("--search-attribute")
+        del argv[at : at + 2]
+    older = dataclasses.replace(spec, argv=argv, ready=lambda: tcp_accepts("127.0.0.1", port))
+    out = io.StringIO()
+
+    first = Supervisor(env=os.environ, cwd=tmp_path, out=out)
+    try:
+        assert first.start(older)
+        deadline = time.monotonic() + 15
+        while (before := _cli("operator", "search-attribute", "list", address=address)).returncode:
+            assert time.monotonic() < deadline, before.stderr  # the namespace comes after the port
+            time.sleep(0.2)
+    finally:
+        first.stop_all()
+    second = Supervisor(env=os.environ, cwd=tmp_path, out=out)
+    try:
+        assert second.start(spec)
+        after = _cli("operator", "search-attribute", "list", address=address)
+    finally:
+        second.stop_all()
+
+    assert before.returncode == 0 and "JobStatus" not in before.stdout, before.stdout
+    assert after.returncode == 0, after.stderr
+    for name in ("JobStatus", "JobSku", "JobMarketplaces", "JobCreatedAt", "ListingStatus"):
+        assert name in after.stdout
