@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,11 +116,10 @@ async def api(
             yield client
 
 
-@pytest.fixture(scope="session")
-def served_api(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
-    """The gateway under a real uvicorn in a thread (its own event loop and lifespan), for
-    tests that speak HTTP on the wire (schemathesis, hostile bodies). Both HMAC secrets and
-    the Ed25519 public key are configured."""
+@contextmanager
+def _served(dev_env: WorkflowEnvironment, keys: Keys, **settings: Any) -> Iterator[str]:
+    """The gateway under a real uvicorn in a thread (its own event loop and lifespan), both
+    HMAC secrets and the Ed25519 public key configured; ``settings`` on top."""
     target = dev_env.client.service_client.config.target_host
     app = create_app(
         settings=Settings(
@@ -127,11 +127,7 @@ def served_api(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
             signing_secrets=" ".join(keys.hmac_secrets),
             signing_public_keys=keys.ed25519_public,
             admin_token=ADMIN_TOKEN,
-            # No worker serves this sync test's requests quickly: do not wait for outcomes.
-            provide_input_wait=0,
-            status_query_timeout=0.3,
-            # Nor accepts an Update: a valid payment is 503 after this long.
-            update_timeout=0.5,
+            **settings,
         )
     )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
@@ -144,6 +140,25 @@ def served_api(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def served_api(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
+    """The gateway on the wire for sync tests (schemathesis): no worker serves their requests
+    while they run, so it waits for nothing: a valid payment is 503 after 0.5 s."""
+    with _served(
+        dev_env, keys, provide_input_wait=0, status_query_timeout=0.3, update_timeout=0.5
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def served_api_with_worker(dev_env: WorkflowEnvironment, keys: Keys) -> Iterator[str]:
+    """The gateway on the wire for async tests with the session's worker running: an Update
+    waits the default 10 s for it, as in production, so a busy machine does not turn a valid
+    payment into a 503 (seen in CI: 0.5 s was not enough)."""
+    with _served(dev_env, keys, provide_input_wait=0) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

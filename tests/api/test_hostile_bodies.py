@@ -468,7 +468,7 @@ def check_raw(response: RawResponse, where: str) -> None:
 
 
 async def test_hostile_bodies_on_every_post_route(
-    served_api: str, routes: list[Route], keys: Keys, session_worker: None
+    served_api_with_worker: str, routes: list[Route], keys: Keys, session_worker: None
 ) -> None:
     """Issue 6: not JSON (deep nesting, invalid or non-UTF-8 bytes, NUL, 10**5000) -> 400/422;
     odd JSON, wrong or missing Content-Type, an empty body, and a valid body with one value
@@ -476,7 +476,7 @@ async def test_hostile_bodies_on_every_post_route(
     levels of nesting, or a duplicated key -> never 5xx, errors problem+json. A worker runs,
     so what gets through is carried out (cancelled, paid, published) like in production."""
     tally = Tally()
-    async with httpx.AsyncClient(base_url=served_api, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=served_api_with_worker, timeout=60) as client:
         for route in routes:
             expects_json = route.base is not None
             for name, raw in NOT_JSON.items():
