@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.temporal import is_connect_failure
+from domain.job_search import unregistered_search_attribute
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
@@ -90,6 +91,24 @@ def validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
     )
 
 
+def unregistered_attribute_problem(exc: RPCError) -> ProblemError | None:
+    """502 naming the search attribute Temporal's namespace lacks (a server set up without
+    them refuses every job start and every search), else None; logged as the operator's error
+    it is."""
+    if exc.status != RPCStatusCode.INVALID_ARGUMENT:
+        return None
+    name = unregistered_search_attribute(exc.message)
+    if name is None:
+        return None
+    log.error("temporal namespace lacks search attribute %s: register them", name)
+    return ProblemError(
+        502,
+        f"Temporal's namespace has no search attribute {name}: jobs can be neither started "
+        "nor found until an operator registers the service's search attributes (README "
+        "'Finding jobs and listings'; make run and docker-compose register them)",
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
@@ -114,6 +133,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem_response(
                 503, "Temporal is unavailable; retry later", headers={"Retry-After": "5"}
             )
+        if (unregistered := unregistered_attribute_problem(exc)) is not None:
+            return problem_response(unregistered.status, unregistered.detail)
         log.error("temporal error %s", exc.status.name)
         return problem_response(502, f"Temporal answered {exc.status.name}")
 

@@ -11,6 +11,7 @@ marketplace names and the creation time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,23 @@ _CLI_TYPE = {
 def cli_type(key: SearchAttributeKey[Any]) -> str:
     """The type's name as ``temporal`` CLI flags spell it (``Keyword``, ``KeywordList``…)."""
     return _CLI_TYPE[key.indexed_value_type.name]
+
+
+_UNREGISTERED = re.compile(
+    r"(?:no mapping defined for search attribute|invalid search attribute:) (\w+)"
+)
+
+
+def unregistered_search_attribute(message: str) -> str | None:
+    """The name of one of :data:`SEARCH_ATTRIBUTES` that a Temporal error message says the
+    namespace does not have, else None. The messages, seen on the dev server (1.32): a start,
+    "Namespace default has no mapping defined for search attribute JobStatus"; a list or count,
+    "invalid query: invalid search attribute: JobCreatedAt". Our queries name only our own
+    attributes, so such an error is the server's setup, never the caller's filter."""
+    match = _UNREGISTERED.search(message)
+    if match and match[1] in {key.name for key in SEARCH_ATTRIBUTES}:
+        return match[1]
+    return None
 
 
 def dev_server_args() -> list[str]:

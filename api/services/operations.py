@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.problems import ProblemError
+from api.problems import ProblemError, unregistered_attribute_problem
 from api.services.job_search import JobPage, JobSearch, ListingPage
 from api.services.temporal import Executions, Kind, WorkerSilent
 from config.settings import Settings
@@ -44,6 +44,8 @@ def refused_query(detail: str | None = None) -> Iterator[None]:
     except RPCError as err:
         if err.status != RPCStatusCode.INVALID_ARGUMENT:
             raise
+        if (unregistered := unregistered_attribute_problem(err)) is not None:
+            raise unregistered from None
         log.info("visibility refused a query: %s", err.message)
         raise ProblemError(
             422, detail or f"these filters cannot be searched: {err.message}"
