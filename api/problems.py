@@ -91,6 +91,16 @@ def validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
     )
 
 
+def idempotency_key_reused() -> ProblemError:
+    """422: an Idempotency-Key already used with another request body (the IETF
+    Idempotency-Key draft's 422), for every route that takes one."""
+    return ProblemError(
+        422,
+        "this Idempotency-Key was already used with a different request body",
+        title="Idempotency-Key is already used",
+    )
+
+
 def unregistered_attribute_problem(exc: RPCError) -> ProblemError | None:
     """502 naming the search attribute Temporal's namespace lacks (a server set up without
     them refuses every job start and every search), else None; logged as the operator's error

@@ -22,32 +22,29 @@ from temporalio.client import Client
 
 from domain.job_search import SEARCH_ATTRIBUTES
 
+TYPES = {key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in SEARCH_ATTRIBUTES}
+"""Each search attribute's type, as the operator service takes them."""
 
-async def register_missing(client: Client, namespace: str) -> list[str]:
-    """Register every search attribute of :data:`SEARCH_ATTRIBUTES` that ``namespace`` lacks;
-    the names registered (none when all were there). Raises ``RPCError`` when the server
-    refuses (e.g. a name it holds with another type)."""
+
+async def register_missing(client: Client, namespace: str) -> None:
+    """Register every search attribute of :data:`SEARCH_ATTRIBUTES` that ``namespace`` lacks.
+    Raises ``RPCError`` when the server refuses (e.g. a name it holds with another type)."""
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=namespace)
     )
-    missing = {
-        key.name: IndexedValueType.ValueType(key.indexed_value_type)
-        for key in SEARCH_ATTRIBUTES
-        if key.name not in listed.custom_attributes
-    }
+    missing = {name: kind for name, kind in TYPES.items() if name not in listed.custom_attributes}
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
-    return sorted(missing)
 
 
-def ensure_registered(address: str, namespace: str) -> list[str]:
+def ensure_registered(address: str, namespace: str) -> None:
     """:func:`register_missing` on the server at ``address`` (a plain connection: the local
     dev server), for the stack's synchronous readiness probe."""
 
-    async def run() -> list[str]:
+    async def run() -> None:
         client = await Client.connect(address, namespace=namespace)
-        return await register_missing(client, namespace)
+        await register_missing(client, namespace)
 
-    return asyncio.run(run())
+    asyncio.run(run())

@@ -6,13 +6,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.job_search import SEARCH_ATTRIBUTES
+from stack.search_attributes import TYPES
 
 
 def _binary(name: str) -> str:
@@ -54,11 +54,5 @@ async def register_search_attributes(client: Client, namespace: str = "default")
     ("search attribute JobStatus is not defined"); it accepts this registration (it does not
     implement visibility's list and count, so listing is tested on the dev server)."""
     await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=namespace,
-            search_attributes={
-                key.name: IndexedValueType.ValueType(key.indexed_value_type)
-                for key in SEARCH_ATTRIBUTES
-            },
-        )
+        AddSearchAttributesRequest(namespace=namespace, search_attributes=TYPES)
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 
-from api.problems import ProblemError
+from api.problems import ProblemError, idempotency_key_reused
 from api.schemas import BatchProvideInputRequest, StartJobRequest
 from api.services.callback_urls import callback_url_errors
 from api.services.jobs import build_job_input, request_json, start_job_workflow, utcnow
@@ -73,11 +73,7 @@ class BatchService:
         if not created:  # only a repeated Idempotency-Key can name an existing batch
             memo = BatchMemo.model_validate((await self.executions.describe(BATCH, batch_id)).memo)
             if memo.request_fingerprint != request_fingerprint:
-                raise ProblemError(
-                    422,
-                    "this Idempotency-Key was already used with a different request body",
-                    title="Idempotency-Key is already used",
-                )
+                raise idempotency_key_reused()
             if memo.children_ready:
                 return batch_id, created
         await self._start_children(batch_id, jobs)

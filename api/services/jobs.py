@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from temporalio.client import WorkflowHandle
 
-from api.problems import ProblemError
+from api.problems import ProblemError, idempotency_key_reused
 from api.schemas import (
     ProvideFieldsRequest,
     ProvideFieldsResponse,
@@ -156,11 +156,7 @@ class JobService:
         if not started:  # only a repeated Idempotency-Key can name an existing job
             memo = JobMemo.model_validate((await self.executions.describe(JOB, job_id)).memo)
             if memo.request_fingerprint != job_input.request_fingerprint:
-                raise ProblemError(
-                    422,
-                    "this Idempotency-Key was already used with a different request body",
-                    title="Idempotency-Key is already used",
-                )
+                raise idempotency_key_reused()
             return await self.view(job_id), False
         log.info("job started job_id=%s sku=%s", job_id, request.input_data.sku)
         return initial_view(job_input), True

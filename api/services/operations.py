@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.problems import ProblemError, unregistered_attribute_problem
+from api.problems import ProblemError, idempotency_key_reused, unregistered_attribute_problem
 from api.services.job_search import JobPage, JobSearch, ListingPage
 from api.services.temporal import Executions, Kind, WorkerSilent
 from config.settings import Settings
@@ -149,10 +149,7 @@ class OperationService:
         if not started:  # only a repeated Idempotency-Key names an existing operation
             memo = (await self.executions.describe(OPERATION, operation_id)).memo
             if memo.get(REQUEST_MEMO) != request_fingerprint:
-                raise ProblemError(
-                    422,
-                    "Idempotency-Key was already used for a bulk operation with another body",
-                )
+                raise idempotency_key_reused()
             existing = OperationView.model_validate(memo["operation"])
             return BulkAccepted(operation_id=operation_id, matched=existing.matched), False
         log.info(

@@ -13,7 +13,7 @@ import httpx
 
 from tests.factories import start_job_body
 from tests.integration.processes import running_stack, wait_until
-from tests.reliability.jobs import pay, wait_for_statuses
+from tests.reliability.jobs import publish
 from tests.support.simulator import live_on
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
@@ -28,9 +28,7 @@ def test_a_vinted_sale_arrives_by_webhook_and_ends_the_listing_elsewhere(tmp_pat
     ):
         body = start_job_body()
         sku = body["input_data"]["sku"]
-        job = api.post("/start_job", json=body).json()["job_id"]
-        pay(api, job, SECRET)
-        wait_for_statuses(api, [job], {"completed"}, within=60)
+        publish(api, body, SECRET)
         assert sorted(live_on(stack.simulator_url, sku)) == ["ebay", "etsy", "vinted"]
 
         sold = httpx.post(

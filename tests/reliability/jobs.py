@@ -30,6 +30,14 @@ def pay(api: httpx.Client, job_id: str, secret: str) -> None:
     assert response.status_code in (200, 202), response.text
 
 
+def publish(api: httpx.Client, body: dict[str, Any], secret: str) -> str:
+    """Start the job of ``body``, pay it and wait until it completed; its ID."""
+    job_id: str = api.post("/start_job", json=body).json()["job_id"]
+    pay(api, job_id, secret)
+    wait_for_statuses(api, [job_id], {"completed"}, within=60)
+    return job_id
+
+
 def statuses(api: httpx.Client, job_ids: list[str]) -> dict[str, str]:
     """Each job's status; fails when a job is unknown (404) or the view is not for that job."""
     result = {}

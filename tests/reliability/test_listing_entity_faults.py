@@ -15,7 +15,7 @@ import pytest
 
 from tests.factories import start_job_body
 from tests.integration.processes import running_stack, wait_until
-from tests.reliability.jobs import assert_one_listing_each, pay, wait_for_statuses
+from tests.reliability.jobs import assert_one_listing_each, pay, publish, wait_for_statuses
 from tests.support.simulator import sku_of
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
@@ -54,9 +54,7 @@ def test_a_worker_killed_while_the_entity_revises_loses_and_duplicates_nothing(t
     ):
         first = start_job_body()
         sku = first["input_data"]["sku"]
-        job = api.post("/start_job", json=first).json()["job_id"]
-        pay(api, job, SECRET)
-        wait_for_statuses(api, [job], {"completed"}, within=60)
+        job = publish(api, first, SECRET)
 
         httpx.post(f"{stack.simulator_url}/__sim/latency", json={"delay_ms": 800})
         second = start_job_body()

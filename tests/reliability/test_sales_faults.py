@@ -15,7 +15,7 @@ import pytest
 
 from tests.factories import start_job_body
 from tests.integration.processes import running_stack, wait_until
-from tests.reliability.jobs import pay, wait_for_statuses
+from tests.reliability.jobs import publish
 from tests.support.simulator import live_on
 
 SECRET = base64.b64encode(os.urandom(32)).decode()
@@ -49,9 +49,7 @@ def test_sales_survive_a_worker_kill_and_a_server_restart_counted_once(tmp_path:
         body = start_job_body()
         body["input_data"]["quantity"] = UNITS
         sku = body["input_data"]["sku"]
-        job = api.post("/start_job", json=body).json()["job_id"]
-        pay(api, job, SECRET)
-        wait_for_statuses(api, [job], {"completed"}, within=60)
+        publish(api, body, SECRET)
 
         _sell(stack.simulator_url, "ebay", sku)
         assert stack.stop("worker", signal.SIGKILL) == -signal.SIGKILL

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from stack.processes import Supervisor
+from stack.processes import ProcessSpec, Supervisor
 from stack.readiness import tcp_accepts
 from stack.temporal_dev_server import dev_server_spec, find_temporal_binary
 from tests.integration.processes import free_port
@@ -31,13 +31,10 @@ def _cli(*args: str, address: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_dev_server_becomes_ready_stops_cleanly_and_keeps_workflows_across_restarts(
-    tmp_path: Path,
-) -> None:
-    """CONTRACT.md `make run`: Ctrl-C stops it cleanly; running it again keeps the jobs."""
+def _dev_server(tmp_path: Path) -> tuple[int, str, ProcessSpec]:
+    """The stack's dev server on a free port, its data in ``tmp_path``: port, address, spec."""
     assert BINARY is not None
     port = free_port()
-    address = f"127.0.0.1:{port}"
     spec = dev_server_spec(
         BINARY,
         db_file=tmp_path / "temporal.db",
@@ -46,6 +43,15 @@ def test_dev_server_becomes_ready_stops_cleanly_and_keeps_workflows_across_resta
         ui_port=None,
         ready_timeout=15,
     )
+    return port, f"127.0.0.1:{port}", spec
+
+
+def test_dev_server_becomes_ready_stops_cleanly_and_keeps_workflows_across_restarts(
+    tmp_path: Path,
+) -> None:
+    """CONTRACT.md `make run`: Ctrl-C stops it cleanly; running it again keeps the jobs."""
+    assert BINARY is not None
+    port, address, spec = _dev_server(tmp_path)
     out = io.StringIO()
     began = time.monotonic()
 
@@ -85,16 +91,7 @@ def test_a_data_file_made_before_the_search_attributes_gets_them_before_ready(
     without them and every job start was refused (502). The stack's readiness registers the
     missing ones (stack/search_attributes.py)."""
     assert BINARY is not None
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    spec = dev_server_spec(
-        BINARY,
-        db_file=tmp_path / "temporal.db",
-        host="127.0.0.1",
-        port=port,
-        ui_port=None,
-        ready_timeout=15,
-    )
+    port, address, spec = _dev_server(tmp_path)
     argv = list(spec.argv)
     while "--search-attribute" in argv:  # the server of an earlier version
         at = argv.index("--search-attribute")
